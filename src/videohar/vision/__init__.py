@@ -1,0 +1,1 @@
+"""Pose estimation backends, tracking and drawing."""
