@@ -7,6 +7,7 @@ data directory instead of ever falling back to a hard-coded default.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -37,13 +38,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SECRET_KEY", "VIDEOHAR_SECRET_KEY"),
         description="Signs tokens and derives the secrets key; unset = generated once into `<data>/secret_key` (0600).",
     )
-    data_dir: Path = Field(Path("data"), description="Database, media, models and the generated secret live here.")
+    data_dir: Path = Field(
+        Path("data"), description="Database, media, models and the generated secret live here."
+    )
     host: str = Field("0.0.0.0", description="API bind address.")
     port: int = Field(5000, ge=1, le=65535, description="API port.")
     admin_password: SecretStr | None = Field(
         None, description="Password of the first admin created by `up`; unset = generated and printed once."
     )
     admin_username: str = Field("admin", description="Username of the first admin.")
+    allow_registration: bool = Field(
+        True, description="Allow `POST /register` (new accounts get the operator role)."
+    )
     public_url: str | None = Field(None, description="External base URL (https) used in notification links.")
     access_token_minutes: int = Field(15, ge=1, le=24 * 60, description="Access token lifetime.")
     refresh_token_days: int = Field(14, ge=1, le=365, description="Refresh token lifetime.")
@@ -127,18 +133,26 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+_SECRET_QUERY = re.compile(
+    r"(?i)((?:^|&)(?:[a-z_]*(?:token|password|passwd|pwd|secret|key|auth|signature)[a-z_]*)=)[^&]*"
+)
+
+
 def mask_url(url: str) -> str:
-    """Hide the password (or a lone token) in a URL's user-info part."""
+    """Hide the password (or a lone token) in a URL's user-info and secret-looking query values."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "***"
-    if "@" not in parts.netloc:
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"***@{hostport}"
+    query = _SECRET_QUERY.sub(r"\1***", parts.query)
+    if netloc == parts.netloc and query == parts.query:
         return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    masked = f"{user}:***@{hostport}" if ":" in userinfo else f"***@{hostport}"
-    return urlunsplit((parts.scheme, masked, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 @lru_cache

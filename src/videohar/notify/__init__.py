@@ -1,1 +1,1 @@
-"""notify."""
+"""Notifications: alert rendering (`message`), channels (`channels/`), schedules, secrets at rest."""

