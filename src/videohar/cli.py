@@ -15,7 +15,7 @@ app = typer.Typer(
 user_app = typer.Typer(no_args_is_help=True, help="Manage accounts.")
 app.add_typer(user_app, name="user")
 
-AVAILABLE_ROLES: tuple[str, ...] = ("api",)
+AVAILABLE_ROLES: tuple[str, ...] = ("api", "ingest")
 """Roles that `up` starts, each a subcommand below."""
 
 
@@ -52,6 +52,28 @@ def api() -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=3,
     )
+
+
+def _run_until_signalled(role: str, work) -> None:  # type: ignore[no-untyped-def]
+    """Run `work(stop_event)` until SIGINT/SIGTERM."""
+    import signal
+    import threading
+
+    _logging(role)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    work(stop)
+
+
+@app.command()
+def ingest() -> None:
+    """Decode the cameras this process leases and publish JPEG frames to Redis."""
+    from videohar.bus.connection import get_redis
+    from videohar.cameras.ingest import IngestService
+    from videohar.cameras.provider import load_camera_specs
+
+    _run_until_signalled("ingest", lambda stop: IngestService(get_redis(), load_camera_specs).run(stop))
 
 
 @app.command()

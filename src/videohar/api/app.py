@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -9,11 +11,26 @@ from fastapi.openapi.utils import get_openapi
 
 from videohar import __version__
 from videohar.api import errors
-from videohar.api.routes import areas, auth, cameras, health, users
+from videohar.api.routes import areas, auth, cameras, events, health, notifications, pages, streams, users
+from videohar.bus.connection import new_async_redis
+from videohar.bus.frames import FrameHub
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One Redis client and one frame hub per API process (its event loop)."""
+    client = new_async_redis()
+    app.state.frame_hub = FrameHub(client)
+    try:
+        yield
+    finally:
+        await app.state.frame_hub.close()
+        await client.aclose()
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="VideoAnalysisHAR",
         version=__version__,
         description=(
@@ -23,8 +40,10 @@ def create_app() -> FastAPI:
         ),
     )
     errors.install(app)
-    for router in (health.router, auth.router, users.router, cameras.router, areas.router):
+    for router in (health.router, auth.router, users.router, cameras.router, areas.router, streams.router):
+                   events.router, notifications.router):
         app.include_router(router)
+    pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

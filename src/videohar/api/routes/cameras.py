@@ -10,6 +10,8 @@ from sqlalchemy import delete, select
 
 from videohar.api.deps import DB, CurrentUser, SettingsDep, WriterUser
 from videohar.api.schemas import CameraId, Message, errors
+from videohar.bus.connection import get_redis
+from videohar.bus.frames import delete_frames
 from videohar.cameras.access import CameraNotFound, CameraReadOnly, can_edit, get_camera, visible_query
 from videohar.cameras.changes import announce_camera_change
 from videohar.cameras.schemas import CameraCreate, CameraOut, CameraSettings, CameraUpdate
@@ -116,6 +118,7 @@ def delete_camera(camera_id: CameraId, user: CurrentUser, db: DB) -> Message:
     camera = camera_or_error(db, user, camera_id, write=True)
     db.delete(camera)
     db.flush()
+    delete_frames(get_redis(), camera_id)
     announce_camera_change(camera_id)
     return Message(message="Camera deleted")
 

@@ -63,9 +63,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", videohar.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", videohar.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_cameras_owner_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_cameras_owner_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cameras")),
     )
     with op.batch_alter_table("cameras", schema=None) as batch_op:
