@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from videohar import __version__
 from videohar.api import errors
-from videohar.api.routes import areas, auth, cameras, events, health, notifications, pages, streams, users
+from videohar.api.routes import areas, auth, cameras, health, streams, users
 from videohar.bus.connection import new_async_redis
 from videohar.bus.frames import FrameHub
 
@@ -41,9 +41,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     for router in (health.router, auth.router, users.router, cameras.router, areas.router, streams.router):
-                   events.router, notifications.router):
         app.include_router(router)
-    pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
