@@ -37,9 +37,7 @@ class Matches:
         return self.true_positives / said if said else 1.0
 
 
-def match_boxes(
-    predicted: Sequence[Sequence[float]], reference: Sequence[Sequence[float]], iou: float
-) -> Matches:
+def match_boxes(predicted: Sequence[Sequence[float]], reference: Sequence[Sequence[float]], iou: float) -> Matches:
     """Count one-to-one matches with IoU ≥ `iou` between xyxy boxes of one frame."""
     pred = np.asarray(predicted, np.float32).reshape(-1, 4)
     ref = np.asarray(reference, np.float32).reshape(-1, 4)

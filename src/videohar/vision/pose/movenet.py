@@ -84,9 +84,7 @@ class MoveNetModel:
         return self._interpreter.get_tensor(self._output)[0].copy()
 
 
-def decode(
-    raw: np.ndarray, box: Letterbox, threshold: float, origin: tuple[float, float] = (0.0, 0.0)
-) -> list[Person]:
+def decode(raw: np.ndarray, box: Letterbox, threshold: float, origin: tuple[float, float] = (0.0, 0.0)) -> list[Person]:
     """Rows of a raw output above `threshold` as people in the coordinates of the full frame.
 
     `origin` is the (x, y) of the letterboxed image's top-left corner in the frame (crops).

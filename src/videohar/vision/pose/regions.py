@@ -7,6 +7,7 @@ CCTV view it misses many. Here each frame is covered only where it matters, at n
   frame ∪ one rotating "scan" tile (so still people are found within a sweep of the grid);
 * proposals are packed into as few fixed-size crops as possible; each crop is one MoveNet pass
   at a scale that puts people at 60–110 px, where MoveNet is reliable;
+* people are discovered (scan tiles, first frame) at a higher threshold than they are followed;
 * the first frame (or after `reset()`) is scanned whole: every tile plus one full-frame pass
   for people too big for a tile.
 
@@ -104,7 +105,7 @@ class MoveNetRegionsBackend(PoseBackend):
     """MoveNet on motion / previous-people / scan crops at native scale (see module docstring).
 
     `crop_size` is the crop side in frame pixels and `input_size` the network side for it;
-    `crop_size / input_size` ≈ 1 suits people 60–200 px tall. Stateful per stream: call
+    `input_size / crop_size` ≈ 1 suits people 60–150 px tall; raise it for smaller people. Stateful per stream: call
     `reset()` when the source changes (the first frame after it is scanned whole).
     """
 
@@ -112,12 +113,13 @@ class MoveNetRegionsBackend(PoseBackend):
 
     def __init__(
         self,
-        crop_size: int = 192,
-        input_size: int = 192,
+        crop_size: int = 160,
+        input_size: int = 160,
         full_long_side: int = 384,
         threads: int = 2,
-        score_threshold: float = 0.2,
-        scan_every: int = 1,
+        score_threshold: float = 0.12,
+        discovery_threshold: float = 0.2,
+        scan_every: int = 3,
         model: MoveNetModel | None = None,
     ) -> None:
         if input_size % 32 or input_size <= 0:
@@ -128,6 +130,7 @@ class MoveNetRegionsBackend(PoseBackend):
         self.input_size = input_size
         self.full_long_side = full_long_side
         self.score_threshold = score_threshold
+        self.discovery_threshold = max(discovery_threshold, score_threshold)
         self.scan_every = max(1, scan_every)
         self.model = model or MoveNetModel(threads=threads)
         self.motion = MotionBoxes()
@@ -150,8 +153,8 @@ class MoveNetRegionsBackend(PoseBackend):
         else:
             proposals = np.concatenate([motion, np.array([p.box for p in self._previous]).reshape(-1, 4)])
             crops = plan_crops(proposals, hw, self.crop_size)
-            crops += self._next_scan_tiles(hw)
-            people = self.estimate_regions(frame, crops)
+            found = self._detect(frame, self._next_scan_tiles(hw), self.discovery_threshold)
+            people = self.estimate_regions(frame, crops, extra=found)
         self._previous = people
         return people
 
@@ -159,25 +162,28 @@ class MoveNetRegionsBackend(PoseBackend):
         """Every tile plus a full-frame pass: for a single image or a stream's first frame."""
         hw = frame.shape[:2]
         canvas, box = letterbox(frame, input_size_for(hw, self.full_long_side))
-        whole = decode(self.model.run(canvas), box, self.score_threshold)
-        return self.estimate_regions(frame, tile_grid(hw, self.crop_size), extra=whole)
+        found = decode(self.model.run(canvas), box, self.discovery_threshold)
+        found += self._detect(frame, tile_grid(hw, self.crop_size), self.discovery_threshold)
+        return clip_to_frame(merge_people(found), hw)
 
-    def estimate_regions(
-        self, frame: np.ndarray, regions: Sequence[Box], extra: Sequence[Person] = ()
-    ) -> list[Person]:
+    def estimate_regions(self, frame: np.ndarray, regions: Sequence[Box], extra: Sequence[Person] = ()) -> list[Person]:
         """People found in the given xyxy regions of `frame` (one MoveNet pass each), merged."""
         frame = check_frame(frame)
+        found = [*extra, *self._detect(frame, regions, self.score_threshold)]
+        return clip_to_frame(merge_people(found), frame.shape[:2])
+
+    def _detect(self, frame: np.ndarray, regions: Sequence[Box], threshold: float) -> list[Person]:
         hw = frame.shape[:2]
-        found = list(extra)
+        found = []
         for x0, y0, x1, y1 in regions:
             crop = frame[y0:y1, x0:x1]
             if crop.shape[0] < 8 or crop.shape[1] < 8:
                 continue
             canvas, box = letterbox(crop, (self.input_size, self.input_size))
-            for person in decode(self.model.run(canvas), box, self.score_threshold, origin=(x0, y0)):
+            for person in decode(self.model.run(canvas), box, threshold, origin=(x0, y0)):
                 if not _cut_by_edge(person.box, (x0, y0, x1, y1), hw):
                     found.append(person)
-        return clip_to_frame(merge_people(found), hw)
+        return found
 
     def _next_scan_tiles(self, hw: tuple[int, int]) -> list[Box]:
         grid = tile_grid(hw, self.crop_size, overlap=0.25)
