@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 import uvicorn
+
+from peers.waiting import wait_for
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture
@@ -35,7 +26,7 @@ def live_server(clean_state) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    wait_for(lambda: server.started, 20, "uvicorn to start")
+    wait_for(lambda: server.started, 20, what="uvicorn to start")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
@@ -53,8 +44,9 @@ def ingest_service(clean_state, redis_url) -> Iterator[Callable[[], object]]:
     threads: list[threading.Thread] = []
 
     def start() -> IngestService:
-        service = IngestService(redis.Redis.from_url(redis_url), load_camera_specs,
-                                settings=IngestSettings(sync_interval_s=0.3))
+        service = IngestService(
+            redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
+        )
         t = threading.Thread(target=service.run, args=(stop,), daemon=True)
         t.start()
         threads.append(t)

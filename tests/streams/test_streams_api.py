@@ -9,9 +9,8 @@ import httpx
 import numpy as np
 import simplejpeg
 
+from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
-
-from .conftest import wait_for
 
 PASSWORD = "correct horse battery"
 
@@ -62,13 +61,16 @@ def test_snapshot_status_and_stream_of_the_demo_camera(live_server, ingest_servi
     assert httpx.get(f"{base}/get_snapshot/{cam}", headers=h).status_code == 404  # no frame yet
     assert httpx.get(f"{base}/camera_status", headers=h).json() == {f"camera_{cam}": "inactive"}
     ingest_service()
-    wait_for(lambda: httpx.get(f"{base}/get_snapshot/{cam}", headers=h).status_code == 200, 20, "first frame")
+    wait_for(lambda: httpx.get(f"{base}/get_snapshot/{cam}", headers=h).status_code == 200, 20, what="first frame")
     snap = httpx.get(f"{base}/get_snapshot/{cam}", headers=h)
     assert snap.headers["content-type"] == "image/jpeg"
     img = simplejpeg.decode_jpeg(snap.content)
     assert img.shape == (576, 768, 3)
-    wait_for(lambda: httpx.get(f"{base}/camera_status", headers=h).json() == {f"camera_{cam}": "active"}, 10,
-             "active status")
+    wait_for(
+        lambda: httpx.get(f"{base}/camera_status", headers=h).json() == {f"camera_{cam}": "active"},
+        10,
+        what="active status",
+    )
     detail = httpx.get(f"{base}/cameras/{cam}/status", headers=h).json()
     assert detail["state"] == "online"
     frames = read_parts(base, f"/get_stream/{cam}", h, 5)
@@ -82,7 +84,7 @@ def test_concurrent_viewers_get_distinct_frames(live_server, ingest_service):
     h = login(base, "owner")
     cam = add_demo(base, h)
     ingest_service()
-    wait_for(lambda: httpx.get(f"{base}/get_snapshot/{cam}", headers=h).status_code == 200, 20, "first frame")
+    wait_for(lambda: httpx.get(f"{base}/get_snapshot/{cam}", headers=h).status_code == 200, 20, what="first frame")
     results: list[list[bytes]] = [[] for _ in range(20)]
 
     def view(i: int) -> None:
@@ -124,9 +126,18 @@ def test_image_serves_only_media_files(live_server, app_env):
         os.symlink(outside, link)
     r = httpx.get(f"{base}/image/events/a.jpg", headers=h)
     assert r.status_code == 200 and r.content == jpeg
-    for bad in ("../secret.jpg", "..%2fsecret.jpg", "%2e%2e/secret.jpg", "%252e%252e%252fsecret.jpg",
-                "events/../../secret.jpg", "/etc/passwd", "%2fetc%2fpasswd", "events/link.jpg",
-                "events/..%5c..%5csecret.jpg", "events/a.jpg%00.png"):
+    for bad in (
+        "../secret.jpg",
+        "..%2fsecret.jpg",
+        "%2e%2e/secret.jpg",
+        "%252e%252e%252fsecret.jpg",
+        "events/../../secret.jpg",
+        "/etc/passwd",
+        "%2fetc%2fpasswd",
+        "events/link.jpg",
+        "events/..%5c..%5csecret.jpg",
+        "events/a.jpg%00.png",
+    ):
         r = httpx.get(f"{base}/image/{bad}", headers=h)
         assert r.status_code in (404, 400), (bad, r.status_code)
         assert b"top secret" not in r.content
