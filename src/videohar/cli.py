@@ -15,7 +15,7 @@ app = typer.Typer(
 user_app = typer.Typer(no_args_is_help=True, help="Manage accounts.")
 app.add_typer(user_app, name="user")
 
-AVAILABLE_ROLES: tuple[str, ...] = ("api", "ingest")
+AVAILABLE_ROLES: tuple[str, ...] = ("api", "ingest", "worker", "notifier")
 """Roles that `up` starts, each a subcommand below."""
 
 
@@ -74,6 +74,24 @@ def ingest() -> None:
     from videohar.cameras.provider import load_camera_specs
 
     _run_until_signalled("ingest", lambda stop: IngestService(get_redis(), load_camera_specs).run(stop))
+
+
+@app.command()
+def worker() -> None:
+    """Recognise actions on the cameras this process leases: pose, tracking, actions, events."""
+    from videohar.bus.connection import get_redis
+    from videohar.worker.service import WorkerService
+
+    media = get_settings().media_path
+    _run_until_signalled("worker", lambda stop: WorkerService(get_redis(), media).run(stop))
+
+
+@app.command()
+def notifier() -> None:
+    """Deliver notifications from the outbox (LINE, e-mail, webhooks) with retries."""
+    from videohar.notify.service import run_notifier
+
+    _run_until_signalled("notifier", run_notifier)
 
 
 @app.command()

@@ -52,9 +52,9 @@ def prepare(settings: Settings, *, demo: bool | None) -> str | None:
     migrate.upgrade(settings.effective_database_url)
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     with session_scope() as db:
-        admin, generated = ensure_admin(db, settings.admin_username, password)
-        first_run = generated is not None or db.scalar(select(func.count(Camera.id))) == 0
-        if demo or (demo is None and first_run and generated is not None):
+        admin, created, generated = ensure_admin(db, settings.admin_username, password)
+        first_run = created and db.scalar(select(func.count(Camera.id))) == 0
+        if demo or (demo is None and first_run):
             add_demo_camera(db, admin)
     return generated
 

@@ -6,31 +6,41 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from videohar import __version__
 from videohar.api import errors
-from videohar.api.routes import areas, auth, cameras, health, streams, users
+from videohar.api.query_guard import reject_unknown_query
+from videohar.api.routes import areas, auth, cameras, events, health, notifications, pages, streams, system, users
 from videohar.bus.connection import new_async_redis
 from videohar.bus.frames import FrameHub
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One Redis client and one frame hub per API process (its event loop)."""
-    client = new_async_redis()
-    app.state.frame_hub = FrameHub(client)
+    """The frame hub is made on first use (see `frame_hub`) and closed here."""
+    app.state.frame_hub = None
     try:
         yield
     finally:
-        await app.state.frame_hub.close()
-        await client.aclose()
+        hub: FrameHub | None = app.state.frame_hub
+        if hub is not None:
+            await hub.close()
+            await hub.redis.aclose()
+
+
+def frame_hub(app: FastAPI) -> FrameHub:
+    """One Redis subscription hub per API process (its event loop)."""
+    if getattr(app.state, "frame_hub", None) is None:
+        app.state.frame_hub = FrameHub(new_async_redis())
+    return app.state.frame_hub
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
         title="VideoAnalysisHAR",
         version=__version__,
         description=(
@@ -40,8 +50,10 @@ def create_app() -> FastAPI:
         ),
     )
     errors.install(app)
-    for router in (health.router, auth.router, users.router, cameras.router, areas.router, streams.router):
+    for router in (health.router, auth.router, users.router, cameras.router, areas.router, streams.router,
+                   events.router, notifications.router, system.router):
         app.include_router(router)
+    pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

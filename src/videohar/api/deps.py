@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from videohar.auth import tokens
 from videohar.config import Settings, get_settings
 from videohar.db.models import AuthSession, Role, User
-from videohar.db.session import session_factory
+from videohar.db.session import session_scope
 
 ACCESS_COOKIE = "vh_access"
 REFRESH_COOKIE = "vh_refresh"
@@ -26,18 +26,12 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /login (or 
 
 
 def get_db() -> Iterator[Session]:
-    session = session_factory()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
-DB = Annotated[Session, Depends(get_db)]
+DB = Annotated[Session, Depends(get_db, scope="function")]
+"""Committed before the response is sent, so a client's next request sees its write."""
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 UNAUTHORIZED = HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
@@ -74,9 +68,7 @@ def current_user(
         sent = request.headers.get(CSRF_HEADER, "")
         expected = request.cookies.get(CSRF_COOKIE, "")
         if not expected or not secrets.compare_digest(sent, expected):
-            raise HTTPException(
-                403, "missing or wrong CSRF token (send the vh_csrf cookie value in X-CSRF-Token)"
-            )
+            raise HTTPException(403, "missing or wrong CSRF token (send the vh_csrf cookie value in X-CSRF-Token)")
     return user
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,23 +36,35 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves on this path (Starlette lists only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(request.url.path) and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return sorted(methods)
+    """The methods the API documents for this path (Starlette lists only one route's).
+
+    The most literal template wins, so `/models/import` is not also taken as `/models/{id}`.
+    """
+    path = request.url.path
+    best: tuple[int, set[str]] = (-1, set())
+    for template, ops in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            literal = sum(1 for part in template.split("/") if part and not part.startswith("{"))
+            if literal > best[0]:
+                best = (literal, set())
+            if literal == best[0]:
+                best[1].update(m.upper() for m in ops)
+    return sorted(best[1])
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        detail = exc.detail
+        if exc.status_code == 422 and isinstance(detail, str):
+            # one shape for every 422: FastAPI's validation-error list, plus the message
+            detail = [{"loc": ["body"], "msg": detail, "type": "value_error"}]
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return JSONResponse(error_body(message, exc.detail), status_code=exc.status_code, headers=headers)
+        return JSONResponse(error_body(message, detail), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

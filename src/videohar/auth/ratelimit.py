@@ -24,8 +24,8 @@ def retry_after(r: redis.Redis, username: str, client: str, max_failures: int) -
 def record_failure(r: redis.Redis, username: str, client: str, window_seconds: int) -> None:
     key = _key(username, client)
     pipe = r.pipeline()
+    pipe.set(key, 0, ex=window_seconds, nx=True)  # the window starts at the first failure
     pipe.incr(key)
-    pipe.expire(key, window_seconds, nx=True)
     pipe.execute()
 
 

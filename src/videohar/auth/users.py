@@ -56,21 +56,20 @@ def set_password(db: Session, user: User, password: str) -> None:
 
 def revoke_sessions(db: Session, user_id: int) -> None:
     now = datetime.now(UTC)
-    for s in db.scalars(
-        select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-    ):
+    for s in db.scalars(select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))):
         s.revoked_at = now
 
 
-def ensure_admin(db: Session, username: str, password: str | None) -> tuple[User, str | None]:
-    """Create the first admin if there is no admin yet; returns (admin, generated password or None)."""
+def ensure_admin(db: Session, username: str, password: str | None) -> tuple[User, bool, str | None]:
+    """Create the first admin if there is no admin yet.
+
+    Returns (admin, created now, generated password or None when it came from the configuration).
+    """
     admin = db.scalar(select(User).where(User.role == Role.admin.value).order_by(User.id))
     if admin is not None:
-        return admin, None
+        return admin, False, None
     generated = None
     if not password:
         generated = password = secrets.token_urlsafe(12)
-    user = create_user(
-        db, username=username, email=f"{username}@localhost", password=password, role=Role.admin
-    )
-    return user, generated
+    user = create_user(db, username=username, email=f"{username}@localhost", password=password, role=Role.admin)
+    return user, True, generated

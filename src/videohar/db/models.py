@@ -97,3 +97,55 @@ class Area(Base):
     dwell_seconds: Mapped[float] = mapped_column(Float, default=30.0)
 
     camera: Mapped[Camera] = relationship(back_populates="areas")
+
+
+class EventState(enum.StrEnum):
+    new = "new"
+    reviewed = "reviewed"
+    false_positive = "false_positive"
+
+
+class Event(Base):
+    """An action seen on a camera: opened and closed by the worker's hysteresis, reviewed by people."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"), nullable=True)
+    area_name: Mapped[str] = mapped_column(String(100), default="")
+    track_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    """Peak smoothed score while the event was open."""
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default=EventState.new.value, index=True)
+    snapshot_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    clip_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    skeleton_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    """Paths are relative to the media directory."""
+    source: Mapped[str] = mapped_column(String(16), default="worker")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    camera: Mapped[Camera] = relationship(lazy="joined")
+
+
+class Notification(Base):
+    """A user's inbox entry (the seed's /notifications)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"), nullable=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    image_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Tables of other rooms register themselves on the same metadata.
+from videohar.db import notify_models  # noqa: E402,F401

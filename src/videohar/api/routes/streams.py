@@ -66,7 +66,9 @@ def get_snapshot(camera_id: CameraId, user: CurrentUser, db: DB) -> Response:
 
 
 def _stream(request: Request, camera_id: int, kind: str) -> StreamingResponse:
-    hub: FrameHub = request.app.state.frame_hub
+    from videohar.api.app import frame_hub
+
+    hub: FrameHub = frame_hub(request.app)
     return StreamingResponse(
         mjpeg_parts(hub, camera_id, kind), media_type=MJPEG_MEDIA_TYPE,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

@@ -1,0 +1,1 @@
+"""Events: persistence of opened/closed actions and their live feed."""

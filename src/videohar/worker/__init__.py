@@ -1,0 +1,1 @@
+"""The recognition worker role: leased cameras → pose → tracking → actions → events, annotated frames."""

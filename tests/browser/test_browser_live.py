@@ -1,0 +1,149 @@
+"""Live journeys in a real Chromium: events arriving over SSE, and the demo camera through ingest + recognition
+(dashboard frames change, system page lists the processes, a loitering event's clip plays)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from peers.waiting import wait_for
+from videohar.supervisor import DEMO_CLIP
+
+pytestmark = pytest.mark.browser
+
+# Draws the dashboard's MJPEG <img> into a canvas (same origin: not tainted) and hashes its pixels.
+FRAME_DIGEST = """(img) => {
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) >>> 0;
+  return h;
+}"""
+
+
+def test_an_event_arrives_live_on_the_events_page(page, ui) -> None:
+    ui.create_account("eve")
+    api = ui.api("eve")
+    camera = api.post("/cameras", json={"name": "Hall", "stream_url": "rtsp://192.0.2.40/cam"}).json()
+    ui.login(page, "eve")
+    page.goto("/ui/events")
+    page.get_by_text("Nothing matches these filters yet.").wait_for()
+    # the SSE connection is open once the page has loaded; the event is created behind the page's back
+    r = api.post("/events", json={"camera_id": camera["id"], "label": "hands_up", "score": 0.8, "area_name": "Desk"})
+    assert r.status_code == 201, r.text
+    event_id = r.json()["id"]
+    toast = page.locator(".toast.event", has_text="hands up")
+    toast.wait_for()
+    assert "Desk" in toast.inner_text()
+    page.locator(f".event-row[data-event='{event_id}']").wait_for()
+    ui.shot(page, "events-live-toast")
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
+    assert not page.console_errors and not page.dialogs
+
+
+@pytest.fixture
+def pipeline(site, redis_url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Ingest and recognition services in threads of this process, as `videohar up` runs them."""
+    from videohar.cameras.ingest import IngestService, IngestSettings
+    from videohar.cameras.provider import load_camera_specs
+    from videohar.config import get_settings
+    from videohar.worker.service import WorkerService, WorkerSettings
+
+    ingest = IngestService(
+        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
+    )
+    worker = WorkerService(
+        redis.Redis.from_url(redis_url), get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3)
+    )
+    stop = threading.Event()
+    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
+    for t in threads:
+        t.start()
+    yield
+    stop.set()
+    for t in threads:
+        t.join(30)
+
+
+def test_demo_camera_streams_shows_processes_and_plays_an_event_clip(page, ui, pipeline) -> None:
+    ui.create_account("root", role="admin")
+    api = ui.api("root")
+    ui.login(page, "root")
+
+    # add the demo camera through the form, as a user would
+    page.goto("/ui/cameras")
+    page.click("#camera-new")
+    page.fill("#cam-name", "Walkway")
+    page.fill("#cam-url", DEMO_CLIP.resolve().as_uri())
+    page.fill("#cam-analysis-fps", "8")
+    page.click("#camera-save")
+    page.locator("tr[data-camera]", has_text="Walkway").wait_for()
+    (camera,) = api.get("/cameras").json()
+    # people stay in the middle of the walkway for seconds: loitering after 2 s
+    area = {
+        "name": "walkway",
+        "kind": "polygon",
+        "color": "#00ff00",
+        "actions": ["loitering"],
+        "dwell_seconds": 2.0,
+        "points": [[150, 150], [650, 150], [650, 576], [150, 576]],
+    }
+    assert api.put(f"/cameras/{camera['id']}/areas", json=[area]).status_code == 200
+
+    # dashboard: the recognized stream's frames change, and the card shows live figures
+    page.goto("/ui/dashboard")
+    img = f".card[data-camera='{camera['id']}'] .media img"
+    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
+    first = page.wait_for_function(
+        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=60_000
+    ).json_value()
+    page.wait_for_function(
+        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
+        arg=[img, first],
+        timeout=20_000,
+    )
+    page.locator(f".card[data-camera='{camera['id']}'] .badge.active").wait_for(timeout=20_000)
+    fps = f".card[data-camera='{camera['id']}'] [data-stat='fps']"
+    page.wait_for_function("(sel) => /^[0-9]/.test(document.querySelector(sel).textContent)", arg=fps, timeout=20_000)
+    ui.shot(page, "dashboard-live")
+
+    # system: both processes hold the camera; per-stage latency is shown
+    page.goto("/ui/system")
+    for role in ("ingest", "worker"):
+        page.locator(f"tr[data-role='{role}'] .chip[data-camera='{camera['id']}']").wait_for(timeout=15_000)
+    pose_cell = f"#latency-body tr[data-camera='{camera['id']}'] td[data-stage='pose']"
+    pose = page.locator(pose_cell)
+    page.wait_for_function(
+        "(sel) => /^[0-9]/.test(document.querySelector(sel)?.textContent.trim() ?? '')", arg=pose_cell, timeout=15_000
+    )
+    assert float(pose.inner_text().split()[0]) > 0
+    ui.shot(page, "system")
+
+    # events: the loitering event arrives live; once its clip is written it plays
+    page.goto("/ui/events")
+    row = page.locator(".event-row", has_text="loitering").first
+    row.wait_for(timeout=120_000)
+
+    def loitering_with_clip() -> dict | None:
+        events = api.get("/events", params={"label": "loitering"}).json()["items"]
+        return next((e for e in events if e["has_clip"]), None)
+
+    event = wait_for(
+        loitering_with_clip,
+        120,
+        interval=0.5,
+        what="a loitering event with its clip",
+    )
+    page.goto(f"/ui/events?event={event['id']}")
+    page.wait_for_function("() => document.querySelector('#event-detail video')?.readyState >= 2", timeout=20_000)
+    page.eval_on_selector("#event-detail video", "v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('#event-detail video').currentTime > 0.3", timeout=20_000)
+    ui.shot(page, "events-clip")
+    assert not page.console_errors, page.console_errors
