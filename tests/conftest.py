@@ -139,9 +139,7 @@ def _truncate_all() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-            )
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
@@ -177,9 +175,7 @@ def make_user(clean_state: Path):  # type: ignore[no-untyped-def]
 
     def _make(client, username: str, role: str = "operator") -> dict[str, str]:  # type: ignore[no-untyped-def]
         with session_scope() as db:
-            create_user(
-                db, username=username, email=f"{username}@example.com", password=PASSWORD, role=Role(role)
-            )
+            create_user(db, username=username, email=f"{username}@example.com", password=PASSWORD, role=Role(role))
         r = client.post("/login", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}

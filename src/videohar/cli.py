@@ -15,7 +15,7 @@ app = typer.Typer(
 user_app = typer.Typer(no_args_is_help=True, help="Manage accounts.")
 app.add_typer(user_app, name="user")
 
-AVAILABLE_ROLES: tuple[str, ...] = ("api", "ingest", "worker", "notifier")
+AVAILABLE_ROLES: tuple[str, ...] = ("api", "ingest", "worker", "notifier", "trainer")
 """Roles that `up` starts, each a subcommand below."""
 
 
@@ -92,6 +92,48 @@ def notifier() -> None:
     from videohar.notify.service import run_notifier
 
     _run_until_signalled("notifier", run_notifier)
+
+
+@app.command()
+def trainer() -> None:
+    """Run queued jobs: skeleton extraction, camera recordings, training (needs the `train` extra)."""
+    from videohar.training.jobs import Trainer
+
+    _run_until_signalled("trainer", Trainer().run)
+
+
+@app.command()
+def train(
+    dataset_id: int = typer.Argument(..., help="Dataset to train on."),
+    epochs: int = typer.Option(30, min=1),
+    size: str = typer.Option("default", help="tiny, small or default."),
+    split: str = typer.Option("clip", help="clip or camera."),
+    seed: int = typer.Option(0),
+    name: str = typer.Option(None, help="Registry name (a new version of it)."),
+) -> None:
+    """Train a model on a dataset here, with a progress bar; registers it (activate it with the API)."""
+    from videohar.training.cli_progress import train_with_progress
+
+    _logging("train")
+    raise typer.Exit(
+        train_with_progress(dict(dataset_id=dataset_id, epochs=epochs, size=size, split=split, seed=seed, name=name))
+    )
+
+
+@app.command("dataset-import")
+def dataset_import(dataset_id: int, pickle_file: str, fps: float = typer.Option(30.0, help="Frame rate.")) -> None:
+    """Import an mmaction2 / pyskl skeleton annotation pickle into a dataset."""
+    from videohar.training.cli_progress import import_pickle_file
+
+    raise typer.Exit(import_pickle_file(dataset_id, pickle_file, fps))
+
+
+@app.command("dataset-export")
+def dataset_export(dataset_id: int, pickle_file: str) -> None:
+    """Export a dataset's labelled segments as an mmaction2 / pyskl skeleton annotation pickle."""
+    from videohar.training.cli_progress import export_pickle_file
+
+    raise typer.Exit(export_pickle_file(dataset_id, pickle_file))
 
 
 @app.command()

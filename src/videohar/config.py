@@ -38,18 +38,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SECRET_KEY", "VIDEOHAR_SECRET_KEY"),
         description="Signs tokens and derives the secrets key; unset = generated once into `<data>/secret_key` (0600).",
     )
-    data_dir: Path = Field(
-        Path("data"), description="Database, media, models and the generated secret live here."
-    )
+    data_dir: Path = Field(Path("data"), description="Database, media, models and the generated secret live here.")
     host: str = Field("0.0.0.0", description="API bind address.")
     port: int = Field(5000, ge=1, le=65535, description="API port.")
     admin_password: SecretStr | None = Field(
         None, description="Password of the first admin created by `up`; unset = generated and printed once."
     )
     admin_username: str = Field("admin", description="Username of the first admin.")
-    allow_registration: bool = Field(
-        True, description="Allow `POST /register` (new accounts get the operator role)."
-    )
+    allow_registration: bool = Field(True, description="Allow `POST /register` (new accounts get the operator role).")
     public_url: str | None = Field(None, description="External base URL (https) used in notification links.")
     access_token_minutes: int = Field(15, ge=1, le=24 * 60, description="Access token lifetime.")
     refresh_token_days: int = Field(14, ge=1, le=365, description="Refresh token lifetime.")

@@ -71,10 +71,7 @@ def test_login_failure_does_not_reveal_user_existence(client):
 def test_login_failures_are_rate_limited(client):
     register(client)
     for _ in range(5):
-        assert (
-            client.post("/login", json={"username": "alice", "password": "wrong password!"}).status_code
-            == 401
-        )
+        assert client.post("/login", json={"username": "alice", "password": "wrong password!"}).status_code == 401
     r = client.post("/login", json={"username": "alice", "password": PASSWORD})
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
@@ -141,9 +138,7 @@ def test_cookie_session_and_csrf(client):
     r = client.post("/cameras", json={"name": "c", "stream_url": "rtsp://cam.local/s"})
     assert r.status_code == 403 and "CSRF" in r.json()["message"]
     csrf = client.cookies.get("vh_csrf")
-    r = client.post(
-        "/cameras", json={"name": "c", "stream_url": "rtsp://cam.local/s"}, headers={"X-CSRF-Token": csrf}
-    )
+    r = client.post("/cameras", json={"name": "c", "stream_url": "rtsp://cam.local/s"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201
 
 
@@ -157,14 +152,10 @@ def test_password_change_revokes_sessions(client):
         headers=h,
     )
     assert r.status_code == 400
-    r = client.post(
-        "/me/password", json={"current_password": PASSWORD, "new_password": "another long pass"}, headers=h
-    )
+    r = client.post("/me/password", json={"current_password": PASSWORD, "new_password": "another long pass"}, headers=h)
     assert r.status_code == 200
     assert client.get("/me", headers=h).status_code == 401
-    assert (
-        client.post("/login", json={"username": "alice", "password": "another long pass"}).status_code == 200
-    )
+    assert client.post("/login", json={"username": "alice", "password": "another long pass"}).status_code == 200
 
 
 def test_admin_user_management_and_roles(client, make_user):
@@ -187,9 +178,7 @@ def test_admin_user_management_and_roles(client, make_user):
         ).status_code
         == 409
     )
-    assert (
-        client.patch(f"/users/{vid}", json={"role": "operator"}, headers=admin).json()["role"] == "operator"
-    )
+    assert client.patch(f"/users/{vid}", json={"role": "operator"}, headers=admin).json()["role"] == "operator"
     assert client.patch(f"/users/{vid}", json={"role": "king"}, headers=admin).status_code == 422
     assert client.get("/users/999999", headers=admin).status_code == 404
     # the last admin cannot lock the system out

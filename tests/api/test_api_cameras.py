@@ -26,9 +26,7 @@ def test_seed_camera_crud_and_masking(client, make_user, caplog):
     listed = client.get("/cameras", headers=h)
     assert [c["id"] for c in listed.json()] == [cam["id"]]
     assert "s3cr3tPass" not in listed.text
-    r = client.patch(
-        f"/cameras/{cam['id']}", json={"name": "Gate 2", "settings": {"analysis_fps": 5}}, headers=h
-    )
+    r = client.patch(f"/cameras/{cam['id']}", json={"name": "Gate 2", "settings": {"analysis_fps": 5}}, headers=h)
     assert r.status_code == 200 and r.json()["name"] == "Gate 2" and r.json()["settings"]["analysis_fps"] == 5
     assert r.json()["version"] == cam["version"] + 1
     assert client.get(f"/cameras/{cam['id']}", headers=h).json()["name"] == "Gate 2"
@@ -95,18 +93,12 @@ def test_other_users_camera_is_404_and_admin_sees_all(client, make_user):
 def test_viewer_reads_shared_cameras_only(client, make_user):
     owner = make_user(client, "owner")
     viewer = make_user(client, "watcher", "viewer")
-    assert (
-        client.post("/cameras", json={"name": "V", "stream_url": "rtsp://h/v"}, headers=viewer).status_code
-        == 403
-    )
+    assert client.post("/cameras", json={"name": "V", "stream_url": "rtsp://h/v"}, headers=viewer).status_code == 403
     cam = client.post("/cameras", json={"name": "C", "stream_url": "rtsp://u:pw@h/c"}, headers=owner).json()
     assert client.get(f"/cameras/{cam['id']}", headers=viewer).status_code == 404
     r = client.put(f"/cameras/{cam['id']}/shares", json={"usernames": ["watcher"]}, headers=owner)
     assert r.status_code == 200 and r.json()["usernames"] == ["watcher"]
-    assert (
-        client.put(f"/cameras/{cam['id']}/shares", json={"usernames": ["nobody"]}, headers=owner).status_code
-        == 422
-    )
+    assert client.put(f"/cameras/{cam['id']}/shares", json={"usernames": ["nobody"]}, headers=owner).status_code == 422
     got = client.get(f"/cameras/{cam['id']}", headers=viewer)
     assert got.status_code == 200 and got.json()["can_edit"] is False and "pw" not in got.text
     assert client.patch(f"/cameras/{cam['id']}", json={"name": "x"}, headers=viewer).status_code == 403
@@ -156,16 +148,12 @@ def test_seed_rectangles_replace_atomically(client, make_user):
     ]
     for body in bad_bodies:
         if isinstance(body, bytes):
-            r = client.post(
-                f"/rectangles/{cam['id']}", content=body, headers={**h, "Content-Type": "application/json"}
-            )
+            r = client.post(f"/rectangles/{cam['id']}", content=body, headers={**h, "Content-Type": "application/json"})
         else:
             r = client.post(f"/rectangles/{cam['id']}", json=body, headers=h)
         assert r.status_code == 422, (body, r.text)
         assert client.get(f"/rectangles/{cam['id']}", headers=h).json() == rects
-    r = client.post(
-        f"/rectangles/{cam['id']}", content=b"[{", headers={**h, "Content-Type": "application/json"}
-    )
+    r = client.post(f"/rectangles/{cam['id']}", content=b"[{", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 422
     assert client.delete(f"/rectangles/{cam['id']}", headers=h).json() == "All rectangles cleared"
     assert client.get(f"/rectangles/{cam['id']}", headers=h).json() == []
@@ -188,9 +176,7 @@ def test_polygon_areas(client, make_user):
     assert r.status_code == 200, r.text
     got = client.get(f"/cameras/{cam['id']}/areas", headers=h).json()
     assert got[0]["name"] == areas[0]["name"] and got[0]["points"] == [[0, 0], [100, 0], [50, 80]]
-    assert client.get(f"/rectangles/{cam['id']}", headers=h).json() == [
-        {"x": 0, "y": 0, "width": 100, "height": 80}
-    ]
+    assert client.get(f"/rectangles/{cam['id']}", headers=h).json() == [{"x": 0, "y": 0, "width": 100, "height": 80}]
     for bad in (
         [{**areas[0], "points": [[0, 0], [1, 1]]}],
         [{**areas[0], "points": [[0, 0], [1, 1], [2, 2]]}],

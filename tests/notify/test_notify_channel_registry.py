@@ -70,6 +70,4 @@ def test_parse_retry_after():
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("99999999") == 86400.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-    assert (
-        parse_retry_after((now + timedelta(minutes=2)).strftime("%a, %d %b %Y %H:%M:%S GMT"), now=now) == 120
-    )
+    assert parse_retry_after((now + timedelta(minutes=2)).strftime("%a, %d %b %Y %H:%M:%S GMT"), now=now) == 120

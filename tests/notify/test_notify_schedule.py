@@ -75,15 +75,10 @@ def test_naive_datetime_is_refused():
 
 
 def test_parse_and_round_trip():
-    window = parse_quiet_hours(
-        {"start": "22:00", "end": "06:00", "timezone": "Asia/Tokyo", "weekdays": ["fri", 5]}
-    )
+    window = parse_quiet_hours({"start": "22:00", "end": "06:00", "timezone": "Asia/Tokyo", "weekdays": ["fri", 5]})
     assert window == QuietHours(time(22), time(6), "Asia/Tokyo", frozenset({4, 5}))
     assert parse_quiet_hours(window.to_dict()) == window
-    assert (
-        parse_quiet_hours({"start": "1:00", "end": "2:00"}, default_timezone="Asia/Tokyo").timezone
-        == "Asia/Tokyo"
-    )
+    assert parse_quiet_hours({"start": "1:00", "end": "2:00"}, default_timezone="Asia/Tokyo").timezone == "Asia/Tokyo"
 
 
 @pytest.mark.parametrize(

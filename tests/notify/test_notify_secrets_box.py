@@ -35,9 +35,7 @@ def test_aad_binds_the_value_to_its_row():
         box.decrypt(token, aad="line_target:2:token")
 
 
-@pytest.mark.parametrize(
-    "mutate", [lambda t: t[:-2] + ("A" if t[-2] != "A" else "B") + t[-1], lambda t: t[:20]]
-)
+@pytest.mark.parametrize("mutate", [lambda t: t[:-2] + ("A" if t[-2] != "A" else "B") + t[-1], lambda t: t[:20]])
 def test_tampered_or_truncated_fails_without_echo(mutate):
     box = SecretBox("k")
     bad = mutate(box.encrypt(TOKEN))

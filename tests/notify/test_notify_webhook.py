@@ -166,10 +166,7 @@ def test_url_validation(url):
 
 
 def test_valid_urls_pass():
-    assert (
-        WebhookChannel.normalize_target(" https://hooks.example.com/a?b=c ")
-        == "https://hooks.example.com/a?b=c"
-    )
+    assert WebhookChannel.normalize_target(" https://hooks.example.com/a?b=c ") == "https://hooks.example.com/a?b=c"
     assert WebhookChannel.normalize_target("http://10.0.0.5:8080/in") == "http://10.0.0.5:8080/in"
 
 

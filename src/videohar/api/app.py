@@ -12,7 +12,21 @@ from fastapi.openapi.utils import get_openapi
 from videohar import __version__
 from videohar.api import errors
 from videohar.api.query_guard import reject_unknown_query
-from videohar.api.routes import areas, auth, cameras, events, health, notifications, pages, streams, system, users
+from videohar.api.routes import (
+    areas,
+    auth,
+    cameras,
+    datasets,
+    events,
+    health,
+    jobs,
+    models,
+    notifications,
+    pages,
+    streams,
+    system,
+    users,
+)
 from videohar.bus.connection import new_async_redis
 from videohar.bus.frames import FrameHub
 
@@ -50,8 +64,20 @@ def create_app() -> FastAPI:
         ),
     )
     errors.install(app)
-    for router in (health.router, auth.router, users.router, cameras.router, areas.router, streams.router,
-                   events.router, notifications.router, system.router):
+    for router in (
+        health.router,
+        auth.router,
+        users.router,
+        cameras.router,
+        areas.router,
+        streams.router,
+        events.router,
+        notifications.router,
+        system.router,
+        datasets.router,
+        models.router,
+        jobs.router,
+    ):
         app.include_router(router)
     pages.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -38,7 +38,9 @@ def reject_unknown_query(request: Request) -> None:
             unknown = sorted(set(request.query_params) - names)
             if unknown:
                 raise RequestValidationError(
-                    [{"loc": ("query", name[:64]), "msg": "unknown query parameter", "type": "extra_forbidden"}
-                     for name in unknown[:10]]
+                    [
+                        {"loc": ("query", name[:64]), "msg": "unknown query parameter", "type": "extra_forbidden"}
+                        for name in unknown[:10]
+                    ]
                 )
             return

@@ -40,9 +40,7 @@ def issue(secret: str, *, user_id: int, session_id: str, type: TokenType, lifeti
 
 def decode(secret: str, token: str, *, expected: TokenType) -> TokenClaims:
     try:
-        payload = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid", "typ"]}
-        )
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid", "typ"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
     if payload.get("typ") != expected:

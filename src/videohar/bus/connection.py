@@ -17,9 +17,7 @@ def redis_url() -> str:
 
     url = get_settings().redis_url
     if not url:
-        raise RedisNotConfigured(
-            "REDIS_URL is not set (run `videohar up`, or point REDIS_URL at a Redis server)"
-        )
+        raise RedisNotConfigured("REDIS_URL is not set (run `videohar up`, or point REDIS_URL at a Redis server)")
     return url
 
 

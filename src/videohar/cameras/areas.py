@@ -47,13 +47,9 @@ class AreaIn(BaseModel):
 
     name: str = Field("", max_length=100)
     kind: Literal["rect", "polygon"] = "polygon"
-    points: list[tuple[float, float]] = Field(
-        min_length=3, max_length=64, description="[[x, y], ...] in pixels"
-    )
+    points: list[tuple[float, float]] = Field(min_length=3, max_length=64, description="[[x, y], ...] in pixels")
     color: str = Field("#ffcc00", pattern=r"^#[0-9a-fA-F]{6}$")
-    actions: list[str] = Field(
-        default_factory=list, max_length=64, description="Labels it reacts to; [] = all"
-    )
+    actions: list[str] = Field(default_factory=list, max_length=64, description="Labels it reacts to; [] = all")
     dwell_seconds: float = Field(30.0, ge=0, le=86400)
 
     @field_validator("points")

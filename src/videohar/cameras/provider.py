@@ -31,8 +31,13 @@ def load_camera_specs() -> list[CameraSpec]:
                 enabled = False
             specs.append(
                 CameraSpec(
-                    id=cam.id, url=cam.stream_url, enabled=enabled, stream_fps=settings.stream_fps,
-                    max_width=settings.max_width, jpeg_quality=settings.jpeg_quality, loop=settings.loop,
+                    id=cam.id,
+                    url=cam.stream_url,
+                    enabled=enabled,
+                    stream_fps=settings.stream_fps,
+                    max_width=settings.max_width,
+                    jpeg_quality=settings.jpeg_quality,
+                    loop=settings.loop,
                     version=str(cam.version),
                 )
             )

@@ -62,9 +62,7 @@ class CameraUpdate(BaseModel):
     group: str | None = Field(None, max_length=100)
     enabled: bool | None = None
     recognition: bool | None = None
-    settings: dict[str, Any] | None = Field(
-        None, description="Partial CameraSettings, merged into the current ones."
-    )
+    settings: dict[str, Any] | None = Field(None, description="Partial CameraSettings, merged into the current ones.")
 
 
 class CameraOut(BaseModel):

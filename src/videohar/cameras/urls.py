@@ -44,9 +44,7 @@ def classify(url: str, allowed_dirs: list[Path]) -> str:
     if scheme in ("", "file"):
         file_path(url, allowed_dirs)
         return "file"
-    raise InvalidStreamURL(
-        f"scheme {scheme!r} is not allowed (use rtsp, rtsps, http, https, a device or a media file)"
-    )
+    raise InvalidStreamURL(f"scheme {scheme!r} is not allowed (use rtsp, rtsps, http, https, a device or a media file)")
 
 
 def file_path(url: str, allowed_dirs: list[Path]) -> Path:

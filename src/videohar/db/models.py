@@ -148,4 +148,4 @@ class Notification(Base):
 
 
 # Tables of other rooms register themselves on the same metadata.
-from videohar.db import notify_models  # noqa: E402,F401
+from videohar.db import notify_models, training_models  # noqa: E402, F401

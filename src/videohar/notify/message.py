@@ -228,9 +228,7 @@ class AlertMessage:
                 "camera": {"id": self.camera_id, "name": self.camera_name},
                 "area": {"id": self.area_id, "name": self.area_name} if self.area_name else None,
                 "track_id": self.track_id,
-                "occurred_at": self.occurred_at.astimezone(ZoneInfo("UTC"))
-                .isoformat()
-                .replace("+00:00", "Z"),
+                "occurred_at": self.occurred_at.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z"),
                 "local_time": self.local_time.isoformat(),
                 "timezone": self.timezone,
                 "url": self.event_url,

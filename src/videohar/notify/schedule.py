@@ -67,9 +67,7 @@ class QuietHours:
             return today in self.weekdays
         if not self.overnight:
             return today in self.weekdays and self.start <= clock < self.end
-        return (today in self.weekdays and clock >= self.start) or (
-            yesterday in self.weekdays and clock < self.end
-        )
+        return (today in self.weekdays and clock >= self.start) or (yesterday in self.weekdays and clock < self.end)
 
     def to_dict(self) -> dict[str, Any]:
         return {

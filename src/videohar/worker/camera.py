@@ -26,6 +26,7 @@ from videohar.vision.pose.base import PoseBackend, create_pose_backend
 from videohar.vision.tracking import Tracker
 from videohar.vision.types import TrackedPerson
 from videohar.worker.config import WorkerCamera
+from videohar.worker.models import ModelSlot
 from videohar.worker.recorder import ClipRecorder
 
 log = logging.getLogger("videohar.worker")
@@ -74,6 +75,7 @@ class CameraPipeline:
         self._frame_size: tuple[int, int] | None = None
         self.actions: CameraActions | None = None
         self._recognisers = [create_recogniser("rules"), create_recogniser("nfd")]
+        self.model_slot = ModelSlot(redis_client, media_root)
 
     # configuration -----------------------------------------------------------------------
     def reconfigure(self, camera: WorkerCamera) -> None:
@@ -110,7 +112,9 @@ class CameraPipeline:
             engine = EventEngine(
                 str(self.camera.id), policies=self._policies(), alert_labels=frozenset(self.camera.settings.actions)
             )
-            self.actions = CameraActions(self._context(size), self._recognisers, engine)
+            self.actions = CameraActions(self._context(size), self._recognisers + self.model_slot.recognisers, engine)
+        if self.model_slot.poll(self.camera.id, self.camera.settings.model_id):  # registry changed: hot swap
+            self.actions.recognisers = self._recognisers + self.model_slot.recognisers
         return self.actions
 
     # analysis ----------------------------------------------------------------------------

@@ -90,9 +90,7 @@ def _client(request: Request) -> str:
 def _set_cookies(response: Response, settings: Settings, access: str, refresh: str) -> None:
     common = {"httponly": True, "secure": settings.cookie_secure, "samesite": "lax"}
     response.set_cookie(ACCESS_COOKIE, access, max_age=settings.access_token_minutes * 60, path="/", **common)
-    response.set_cookie(
-        REFRESH_COOKIE, refresh, max_age=settings.refresh_token_days * 86400, path="/token", **common
-    )
+    response.set_cookie(REFRESH_COOKIE, refresh, max_age=settings.refresh_token_days * 86400, path="/token", **common)
     response.set_cookie(
         CSRF_COOKIE,
         secrets.token_urlsafe(24),
@@ -120,9 +118,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DB, settings:
     client = _client(request)
     wait = ratelimit.retry_after(r, body.username, client, settings.login_max_failures)
     if wait:
-        raise HTTPException(
-            429, "too many failed logins; try again later", headers={"Retry-After": str(wait)}
-        )
+        raise HTTPException(429, "too many failed logins; try again later", headers={"Retry-After": str(wait)})
     user = find_by_username(db, body.username)
     ok = verify_password(user.password_hash if user else None, body.password)
     if not ok or user is None or user.disabled:

@@ -61,8 +61,9 @@ def get_snapshot(camera_id: CameraId, user: CurrentUser, db: DB) -> Response:
     frame = read_latest(get_redis(), camera_id)
     if frame is None:
         raise HTTPException(404, "this camera has no frame (offline or starting)")
-    return Response(frame.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store",
-                                                                   "X-Frame-Seq": str(frame.meta.seq)})
+    return Response(
+        frame.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store", "X-Frame-Seq": str(frame.meta.seq)}
+    )
 
 
 def _stream(request: Request, camera_id: int, kind: str) -> StreamingResponse:
@@ -70,7 +71,8 @@ def _stream(request: Request, camera_id: int, kind: str) -> StreamingResponse:
 
     hub: FrameHub = frame_hub(request.app)
     return StreamingResponse(
-        mjpeg_parts(hub, camera_id, kind), media_type=MJPEG_MEDIA_TYPE,
+        mjpeg_parts(hub, camera_id, kind),
+        media_type=MJPEG_MEDIA_TYPE,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
@@ -83,8 +85,9 @@ def get_stream(camera_id: CameraId, request: Request, user: CurrentUser, db: DB)
     return _stream(request, camera_id, keys.LATEST_FRAME)
 
 
-@router.get("/recognized_stream/{camera_id}", response_class=StreamingResponse,
-            responses={**MJPEG_DOC, **errors(401, 404)})
+@router.get(
+    "/recognized_stream/{camera_id}", response_class=StreamingResponse, responses={**MJPEG_DOC, **errors(401, 404)}
+)
 def recognized_stream(camera_id: CameraId, request: Request, user: CurrentUser, db: DB) -> StreamingResponse:
     """Live MJPEG of annotated frames (boxes, skeletons, track ids, actions, areas)."""
     camera_or_error(db, user, camera_id)

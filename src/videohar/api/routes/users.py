@@ -29,9 +29,7 @@ def list_users(admin: AdminUser, db: DB) -> list[User]:
 @router.post("", status_code=201, response_model=UserOut, responses=errors(400, 401, 403, 409))
 def add_user(body: UserCreate, admin: AdminUser, db: DB) -> User:
     try:
-        return create_user(
-            db, username=body.username, email=str(body.email), password=body.password, role=body.role
-        )
+        return create_user(db, username=body.username, email=str(body.email), password=body.password, role=body.role)
     except (WeakPassword, BadUsername) as exc:
         raise HTTPException(400, str(exc)) from None
     except UserExists:

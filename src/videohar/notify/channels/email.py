@@ -70,11 +70,7 @@ def compose_email(message: AlertMessage, *, sender: str, to: str, idempotency_ke
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
-    text = (
-        exc.smtp_error.decode("utf-8", "replace")
-        if isinstance(exc.smtp_error, bytes)
-        else str(exc.smtp_error)
-    )
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
     return f"{exc.smtp_code} {' '.join(text.split())}"[:300]
 
 
@@ -156,9 +152,7 @@ class EmailChannel(Channel):
             self._deliver(mail, to)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (550, b""))
-            raise _by_code(
-                code, f"recipient refused: {_reply(smtplib.SMTPResponseException(code, text))}"
-            ) from None
+            raise _by_code(code, f"recipient refused: {_reply(smtplib.SMTPResponseException(code, text))}") from None
         except smtplib.SMTPAuthenticationError as exc:
             raise _by_code(exc.smtp_code, f"SMTP login failed: {_reply(exc)}") from None
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
@@ -176,9 +170,7 @@ class EmailChannel(Channel):
         except (OSError, ssl.SSLError) as exc:
             raise TemporaryFailure(f"SMTP network error ({type(exc).__name__})") from None
         log.info("e-mail for event %s to %s accepted by %s", message.event_id, to, self.host)
-        return DeliveryResult(
-            channel=self.type_name, target=to, status_code=250, provider_id=mail["Message-ID"]
-        )
+        return DeliveryResult(channel=self.type_name, target=to, status_code=250, provider_id=mail["Message-ID"])
 
     def _deliver(self, mail: EmailMessage, to: str) -> None:
         smtp: smtplib.SMTP
@@ -191,9 +183,7 @@ class EmailChannel(Channel):
                 context=self._tls,
             )
         else:
-            smtp = smtplib.SMTP(
-                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
-            )
+            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
         with smtp:
             smtp.ehlo()
             if self.security == "starttls":

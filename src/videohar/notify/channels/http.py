@@ -39,9 +39,7 @@ def make_client(timeout: float, *, verify: bool | str = True) -> httpx.Client:
     )
 
 
-def post(
-    client: httpx.Client, url: str, *, content: bytes, headers: dict[str, str], what: str
-) -> httpx.Response:
+def post(client: httpx.Client, url: str, *, content: bytes, headers: dict[str, str], what: str) -> httpx.Response:
     """POST, turning transport trouble into `TemporaryFailure` (the request may not have arrived)."""
     httpx_log = logging.getLogger("httpx")
     if _URL_FILTER not in httpx_log.filters:
