@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# The pages behave the same on either database; the browser journeys run once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

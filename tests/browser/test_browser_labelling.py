@@ -13,7 +13,8 @@ import pytest
 from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
 
-pytestmark = pytest.mark.browser
+# The pages behave the same on either database; the browser journeys run once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 def cut_demo(dst: Path, start_s: float = 8.0, seconds: float = 3.0) -> Path:

@@ -12,7 +12,8 @@ import redis
 from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
 
-pytestmark = pytest.mark.browser
+# The pages behave the same on either database; the browser journeys run once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 # Draws the dashboard's MJPEG <img> into a canvas (same origin: not tainted) and hashes its pixels.
 FRAME_DIGEST = """(img) => {

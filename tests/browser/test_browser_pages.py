@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-pytestmark = pytest.mark.browser
+# The pages behave the same on either database; the browser journeys run once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 PAGES = ["dashboard", "cameras", "events", "notifications", "datasets", "training", "system", "users", "profile"]
 

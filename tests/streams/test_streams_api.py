@@ -7,10 +7,14 @@ import threading
 
 import httpx
 import numpy as np
+import pytest
 import simplejpeg
 
 from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
+
+# Streams and recognition do not depend on the database engine: these run once, on SQLite.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "correct horse battery"
 

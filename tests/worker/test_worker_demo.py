@@ -7,6 +7,7 @@ import threading
 
 import av
 import httpx
+import pytest
 import redis
 import simplejpeg
 
@@ -14,6 +15,9 @@ from peers.waiting import wait_for
 from videohar.bus import keys
 from videohar.bus.frames import read_latest
 from videohar.supervisor import DEMO_CLIP
+
+# Streams and recognition do not depend on the database engine: these run once, on SQLite.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "correct horse battery"
 
