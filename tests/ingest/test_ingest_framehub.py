@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 
 import pytest
@@ -49,7 +50,9 @@ def publish(redis_client: redis.Redis, demo_frames: list[bytes]):
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
+    # A fresh thread owns its own event loop, whatever a previous test (Playwright) left in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, 30)).result()
 
 
 async def _numsub(client: aioredis.Redis, channel: str) -> int:
