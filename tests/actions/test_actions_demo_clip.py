@@ -3,7 +3,6 @@
 import time
 
 import cv2
-import pytest
 
 from videohar.actions import CameraActions, RecogniserContext, create_recogniser
 from videohar.actions.events import EventOpened
@@ -13,12 +12,9 @@ SECONDS = 12.0
 
 
 def _pose_backend():
-    try:
-        from videohar.vision.pose.base import create_pose_backend
+    from videohar.vision.pose.base import create_pose_backend
 
-        return create_pose_backend("movenet", long_side=512)
-    except (ImportError, ValueError) as error:  # the pose package is written concurrently
-        pytest.skip(f"pose backend unavailable: {error}")
+    return create_pose_backend("movenet", long_side=512)
 
 
 def _tracker():

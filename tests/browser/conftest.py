@@ -75,7 +75,7 @@ def live_server(app_env: Path) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (run scripts/setup-system-packages)")
+        pytest.fail(f"no Chromium at {CHROMIUM} (run scripts/setup-system-packages)")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 

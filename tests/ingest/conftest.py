@@ -89,7 +89,7 @@ def _has_rtsp_server() -> bool:
 @pytest.fixture
 def rtsp_camera(demo_clip: Path) -> Iterator[RtspCamera]:
     if not _has_rtsp_server():
-        pytest.skip("GStreamer RTSP server missing: run scripts/setup-system-packages as root")
+        pytest.fail("GStreamer RTSP server missing: run scripts/setup-system-packages as root")
     camera = RtspCamera(demo_clip)
     yield camera
     camera.kill()
