@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import av
 import httpx
@@ -210,3 +211,63 @@ def test_metrics_and_system_views(client, make_user, redis_url):
     assert client.get("/system", headers=op).status_code == 403
     body = client.get("/system", headers=admin).json()
     assert cam["id"] in body["unassigned"]["ingest"] and body["storage_bytes"] >= 0
+
+
+def test_a_killed_worker_hands_its_camera_over(clean_state, redis_url):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from videohar.auth.users import create_user
+    from videohar.bus.leases import lease_owners
+    from videohar.cameras.ingest import IngestService, IngestSettings
+    from videohar.cameras.provider import load_camera_specs
+    from videohar.config import get_settings
+    from videohar.db.models import Camera, Role
+    from videohar.db.session import session_scope
+    from videohar.worker.service import WORKER_ROLE, WorkerService, WorkerSettings
+
+    with session_scope() as db:
+        owner = create_user(db, username="owner", email="o@example.com", password=PASSWORD, role=Role.operator)
+        cam = Camera(owner_id=owner.id, name="demo", stream_url=DEMO_CLIP.resolve().as_uri(), settings={})
+        db.add(cam)
+        db.flush()
+        camera_id = cam.id
+    r = redis.Redis.from_url(redis_url)
+    stop = threading.Event()
+    ingest = IngestService(r, load_camera_specs, settings=IngestSettings(sync_interval_s=0.3))
+    threads = [threading.Thread(target=ingest.run, args=(stop,), daemon=True)]
+    threads[0].start()
+    first = subprocess.Popen([sys.executable, "-m", "videohar.cli", "worker"], env=os.environ.copy())
+    try:
+        wait_for(lambda: lease_owners(r, WORKER_ROLE, [camera_id])[camera_id], 60, what="the first worker's lease")
+        killed_owner = lease_owners(r, WORKER_ROLE, [camera_id])[camera_id]
+        wait_for(lambda: read_latest(r, camera_id, keys.BOXED_IMAGE), 60, what="frames from the first worker")
+        second = WorkerService(r, get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3))
+        threads.append(threading.Thread(target=second.run, args=(stop,), daemon=True))
+        threads[-1].start()
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        killed_at = time.monotonic()
+        wait_for(
+            lambda: lease_owners(r, WORKER_ROLE, [camera_id])[camera_id] == second.member_id,
+            15,
+            what="the survivor to take the camera",
+        )
+        assert time.monotonic() - killed_at < 10
+        assert killed_owner != second.member_id
+        seq = read_latest(r, camera_id, keys.BOXED_IMAGE)
+        wait_for(
+            lambda: (
+                (f := read_latest(r, camera_id, keys.BOXED_IMAGE)) and (seq is None or f.meta.seq > seq.meta.seq + 3)
+            ),
+            30,
+            what="annotated frames from the survivor",
+        )
+    finally:
+        if first.poll() is None:
+            first.kill()
+        stop.set()
+        for t in threads:
+            t.join(30)
