@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from videohar.actions.windows import SkeletonBuffer, WindowSpec, normalise_window
+from videohar.vision.geometry import point_in_polygon
 
 TrackScores = dict[int, dict[str, float]]
 """track id -> label -> score in [0, 1]."""
@@ -52,14 +53,8 @@ class Area:
         return not self.actions or label in self.actions
 
     def contains(self, point: Sequence[float]) -> bool:
-        """Even-odd ray casting; points on an edge may land either side."""
-        x, y = float(point[0]), float(point[1])
-        inside = False
-        vertices = self.polygon
-        for (x1, y1), (x2, y2) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
-            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-                inside = not inside
-        return inside
+        """Points on an edge may land either side."""
+        return point_in_polygon(point, np.asarray(self.polygon, dtype=np.float64))
 
 
 @dataclass(frozen=True)

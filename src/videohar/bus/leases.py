@@ -12,13 +12,18 @@ expire after `lease_ms` and the survivors claim the items on their next sync.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 
 import redis
 
 from videohar.bus.keys import lease_key, members_key
+
+log = logging.getLogger(__name__)
 
 # Heartbeat this member, forget expired ones, return how many are alive (Redis clock, not ours).
 _HEARTBEAT_LUA = """
@@ -81,6 +86,7 @@ class LeaseAllocator:
         self._release = client.register_script(_RELEASE_LUA)
         self._acquire = client.register_script(_ACQUIRE_LUA)
         self._redis = client
+        self._last_sync_ok = time.monotonic()
 
     def share(self, wanted_count: int) -> int:
         return math.ceil(wanted_count / max(self.members, 1))
@@ -113,6 +119,19 @@ class LeaseAllocator:
                 self.owned |= {i for i, ok in zip(candidates, got, strict=True) if int(ok)}
         return set(self.owned)
 
+    def sync_or_keep(self, wanted_ids: set[int], running: set[int]) -> set[int]:
+        """`sync`, riding out a Redis outage: what is running stays ours while our leases cannot have
+        expired yet (80 % of their time since the last good sync), then nothing is."""
+        try:
+            owned = self.sync(wanted_ids)
+        except redis.RedisError as exc:
+            log.warning("%s lease sync failed: %s", self.role, exc)
+            if time.monotonic() - self._last_sync_ok > self.lease_ms / 1000 * 0.8:
+                return set()
+            return running & wanted_ids
+        self._last_sync_ok = time.monotonic()
+        return owned
+
     def _keys(self, ids: Iterable[int]) -> list[str]:
         return [lease_key(self.role, i) for i in ids]
 
@@ -137,3 +156,11 @@ def live_members(client: redis.Redis, role: str) -> list[str]:
     seconds, micros = client.time()
     now_ms = seconds * 1000 + micros // 1000
     return [m.decode() for m in client.zrangebyscore(members_key(role), now_ms, "+inf")]
+
+
+def run_periodically(stop: threading.Event, interval_s: float, step: Callable[[], None]) -> None:
+    """Call `step` every `interval_s` seconds (start to start) until `stop` is set."""
+    while not stop.is_set():
+        started = time.monotonic()
+        step()
+        stop.wait(max(0.0, interval_s - (time.monotonic() - started)))

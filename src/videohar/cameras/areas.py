@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from videohar.cameras.schemas import ActionLabels
 from videohar.db.models import Area, Camera
 
 MAX_COORD = 100_000.0
@@ -49,7 +50,7 @@ class AreaIn(BaseModel):
     kind: Literal["rect", "polygon"] = "polygon"
     points: list[tuple[float, float]] = Field(min_length=3, max_length=64, description="[[x, y], ...] in pixels")
     color: str = Field("#ffcc00", pattern=r"^#[0-9a-fA-F]{6}$")
-    actions: list[str] = Field(default_factory=list, max_length=64, description="Labels it reacts to; [] = all")
+    actions: ActionLabels = Field(default_factory=list, max_length=64, description="Labels it reacts to; [] = all")
     dwell_seconds: float = Field(30.0, ge=0, le=86400)
 
     @field_validator("points")
@@ -62,13 +63,6 @@ class AreaIn(BaseModel):
         if abs(area2) < 1e-6:
             raise ValueError("the polygon has no area")
         return pts
-
-    @field_validator("actions")
-    @classmethod
-    def _actions(cls, value: list[str]) -> list[str]:
-        if any(not a or len(a) > 64 for a in value):
-            raise ValueError("action labels are 1-64 characters")
-        return value
 
 
 class AreaOut(AreaIn):

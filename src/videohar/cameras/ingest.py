@@ -30,7 +30,7 @@ import redis.asyncio as aioredis
 
 from videohar.bus.frames import FramePublisher
 from videohar.bus.keys import camera_status_key
-from videohar.bus.leases import LeaseAllocator
+from videohar.bus.leases import LeaseAllocator, run_periodically
 from videohar.cameras.sources import SourceError, VideoSource, encode_jpeg
 
 log = logging.getLogger(__name__)
@@ -285,16 +285,12 @@ class IngestService:
         self._specs: dict[int, CameraSpec] = {}
         self.readers: dict[int, CameraReader] = {}
         self._retired: list[CameraReader] = []
-        self._last_sync_ok = time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set, then hand every camera back at once."""
         log.info("ingest %s started", self.member_id)
         try:
-            while not stop.is_set():
-                started = time.monotonic()
-                self.step()
-                stop.wait(max(0.0, self.settings.sync_interval_s - (time.monotonic() - started)))
+            run_periodically(stop, self.settings.sync_interval_s, self.step)
         finally:
             self.shutdown()
 
@@ -305,13 +301,7 @@ class IngestService:
         except Exception:  # the DB may blip: keep the last known list
             log.warning("camera list unavailable; keeping the previous one", exc_info=True)
         wanted = {cid for cid, spec in self._specs.items() if spec.enabled}
-        try:
-            owned = self._allocator.sync(wanted)
-            self._last_sync_ok = time.monotonic()
-        except redis.RedisError as exc:
-            log.warning("lease sync failed: %s", exc)
-            expired = time.monotonic() - self._last_sync_ok > self.settings.lease_ms / 1000 * 0.8
-            owned = set() if expired else set(self.readers) & wanted
+        owned = self._allocator.sync_or_keep(wanted, set(self.readers))
         for cid in list(self.readers):
             if cid not in owned or self.readers[cid].spec != self._specs.get(cid):
                 self._retire(cid)

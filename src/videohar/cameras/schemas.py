@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+
+def check_action_labels(value: list[str]) -> list[str]:
+    """Action label lists (camera settings, areas): each label 1-64 characters."""
+    if any(not a or len(a) > 64 for a in value):
+        raise ValueError("action labels are 1-64 characters")
+    return value
+
+
+ActionLabels = Annotated[list[str], AfterValidator(check_action_labels)]
 
 DEFAULT_ALERT_ACTIONS = ["fall", "lying", "hands_up", "running", "loitering", "intrusion"]
 
@@ -21,7 +31,7 @@ class CameraSettings(BaseModel):
     jpeg_quality: int = Field(80, ge=30, le=95)
     loop: bool = Field(True, description="Loop file sources (demo, tests).")
     pose: str = Field("default", max_length=64, description="Pose backend name.")
-    actions: list[str] = Field(default_factory=lambda: list(DEFAULT_ALERT_ACTIONS), max_length=64)
+    actions: ActionLabels = Field(default_factory=lambda: list(DEFAULT_ALERT_ACTIONS), max_length=64)
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-label on-threshold (0..1).")
     model_id: int | None = Field(None, description="Action model pinned for this camera (None = default).")
 
@@ -31,13 +41,6 @@ class CameraSettings(BaseModel):
         for label, threshold in value.items():
             if not 0 <= threshold <= 1 or len(label) > 64:
                 raise ValueError("thresholds are label -> number in [0, 1]")
-        return value
-
-    @field_validator("actions")
-    @classmethod
-    def _actions(cls, value: list[str]) -> list[str]:
-        if any(not a or len(a) > 64 for a in value):
-            raise ValueError("action labels are 1-64 characters")
         return value
 
 

@@ -24,7 +24,7 @@ import redis
 
 from videohar.bus import keys
 from videohar.bus.frames import read_latest
-from videohar.bus.leases import LeaseAllocator
+from videohar.bus.leases import LeaseAllocator, run_periodically
 from videohar.worker.camera import CameraPipeline
 from videohar.worker.config import WorkerCamera, load_worker_cameras
 
@@ -135,15 +135,11 @@ class WorkerService:
         self.allocator = LeaseAllocator(client, WORKER_ROLE, self.member_id, self.settings.lease_ms)
         self.threads: dict[int, CameraThread] = {}
         self._cameras: dict[int, WorkerCamera] = {}
-        self._last_sync_ok = time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.member_id)
         try:
-            while not stop.is_set():
-                started = time.monotonic()
-                self.step()
-                stop.wait(max(0.0, self.settings.sync_interval_s - (time.monotonic() - started)))
+            run_periodically(stop, self.settings.sync_interval_s, self.step)
         finally:
             self.shutdown()
 
@@ -153,13 +149,7 @@ class WorkerService:
         except Exception:
             log.warning("camera list unavailable; keeping the previous one", exc_info=True)
         wanted = {cid for cid, cam in self._cameras.items() if cam.active}
-        try:
-            owned = self.allocator.sync(wanted)
-            self._last_sync_ok = time.monotonic()
-        except redis.RedisError as exc:
-            log.warning("lease sync failed: %s", exc)
-            expired = time.monotonic() - self._last_sync_ok > self.settings.lease_ms / 1000 * 0.8
-            owned = set() if expired else set(self.threads) & wanted
+        owned = self.allocator.sync_or_keep(wanted, set(self.threads))
         for cid in list(self.threads):
             if cid not in owned:
                 self.threads.pop(cid).stop()
