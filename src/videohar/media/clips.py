@@ -58,6 +58,7 @@ def write_mp4(path: Path, frames: Sequence[ClipFrame], *, crf: int = 28) -> tupl
     first = simplejpeg.decode_jpeg(frames[0].jpeg, colorspace="BGR")
     height, width = first.shape[:2]
     width, height = width - width % 2, height - height % 2
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}")
     t0 = frames[0].t
     with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
