@@ -14,6 +14,7 @@ from videohar.db.models import Camera
 from videohar.db.session import session_scope
 
 log = logging.getLogger("videohar.cameras")
+_warned: set[tuple[int, int]] = set()  # (camera id, version) already reported: sync runs every second
 
 
 def load_camera_specs() -> list[CameraSpec]:
@@ -27,7 +28,9 @@ def load_camera_specs() -> list[CameraSpec]:
             try:
                 classify(cam.stream_url, allowed)
             except InvalidStreamURL as exc:
-                log.warning("camera %s disabled: %s", cam.id, exc)
+                if (cam.id, cam.version) not in _warned:
+                    _warned.add((cam.id, cam.version))
+                    log.warning("camera %s disabled: %s", cam.id, exc)
                 enabled = False
             specs.append(
                 CameraSpec(

@@ -35,6 +35,12 @@ def get_engine() -> Engine:
 
 @lru_cache(maxsize=8)
 def _factory(url: str) -> sessionmaker[Session]:
+    # Every mapped table must be known before the first flush: a process that imported only some
+    # model modules (the CLI's `train`) would otherwise fail to resolve foreign keys.
+    import videohar.db.models
+    import videohar.db.notify_models
+    import videohar.db.training_models  # noqa: F401
+
     return sessionmaker(engine_for(url), expire_on_commit=False)
 
 
