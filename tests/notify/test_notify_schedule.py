@@ -87,6 +87,8 @@ def test_parse_and_round_trip():
         {"end": "06:00"},
         {"start": "25:00", "end": "06:00"},
         {"start": "22:00", "end": "06:00", "timezone": "Nowhere/City"},
+        {"start": "22:00", "end": "06:00", "timezone": "America"},  # a folder of the zone database
+        {"start": "22:00", "end": "06:00", "timezone": "../etc/passwd"},
         {"start": "22:00", "end": "06:00", "weekdays": ["funday"]},
         {"start": "22:00", "end": "06:00", "weekdays": [7]},
         {"start": "22:00+09:00", "end": "06:00"},

@@ -46,7 +46,7 @@ class QuietHours:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder: IsADirectoryError
             raise ValueError(f"unknown time zone {self.timezone!r}") from None
         days = frozenset(self.weekdays)
         if not days <= _ALL_DAYS:
