@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,8 +148,9 @@ def _truncate_all() -> None:
 
 @pytest.fixture
 def clean_state(app_env: Path, redis_url: str) -> Path:
-    """Empty tables and Redis before a test."""
+    """Empty tables, media files and Redis before a test (ids restart, so old files would collide)."""
     _truncate_all()
+    shutil.rmtree(app_env / "media", ignore_errors=True)
     redis.Redis.from_url(redis_url).flushdb()
     return app_env
 

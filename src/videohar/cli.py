@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 
 import typer
 
@@ -102,27 +103,55 @@ def trainer() -> None:
     _run_until_signalled("trainer", Trainer().run)
 
 
+class ModelSize(StrEnum):
+    tiny = "tiny"
+    small = "small"
+    default = "default"
+
+
+class SplitBy(StrEnum):
+    clip = "clip"
+    camera = "camera"
+
+
 @app.command()
 def train(
     dataset_id: int = typer.Argument(..., help="Dataset to train on."),
-    epochs: int = typer.Option(30, min=1),
-    size: str = typer.Option("default", help="tiny, small or default."),
-    split: str = typer.Option("clip", help="clip or camera."),
-    seed: int = typer.Option(0),
+    epochs: int = typer.Option(30, min=1, max=500),
+    size: ModelSize = typer.Option(ModelSize.default, help="Model size (default: ST-GCN++, about 0.5M parameters)."),
+    split: SplitBy = typer.Option(SplitBy.clip, help="Keep each clip (or camera) in one split."),
+    seed: int = typer.Option(0, min=0),
+    batch_size: int = typer.Option(32, min=1, max=1024),
+    lr: float = typer.Option(1e-3, min=1e-8, max=1.0),
     name: str = typer.Option(None, help="Registry name (a new version of it)."),
 ) -> None:
-    """Train a model on a dataset here, with a progress bar; registers it (activate it with the API)."""
+    """Train a model on a dataset here, with a progress bar; registers it (activate it with the API).
+
+    Exit codes: 0 registered, 1 the training failed, 2 bad input, 130 interrupted (the job is cancelled).
+    """
     from videohar.training.cli_progress import train_with_progress
 
     _logging("train")
-    raise typer.Exit(
-        train_with_progress(dict(dataset_id=dataset_id, epochs=epochs, size=size, split=split, seed=seed, name=name))
+    params = dict(
+        dataset_id=dataset_id,
+        epochs=epochs,
+        size=size.value,
+        split=split.value,
+        seed=seed,
+        batch_size=batch_size,
+        lr=lr,
+        name=name,
     )
+    raise typer.Exit(train_with_progress(params))
 
 
 @app.command("dataset-import")
-def dataset_import(dataset_id: int, pickle_file: str, fps: float = typer.Option(30.0, help="Frame rate.")) -> None:
-    """Import an mmaction2 / pyskl skeleton annotation pickle into a dataset."""
+def dataset_import(
+    dataset_id: int,
+    pickle_file: str,
+    fps: float = typer.Option(30.0, help="Frame rate of the annotated sequences."),
+) -> None:
+    """Import an mmaction2 / pyskl skeleton annotation pickle into a dataset (exit code 2 on bad input)."""
     from videohar.training.cli_progress import import_pickle_file
 
     raise typer.Exit(import_pickle_file(dataset_id, pickle_file, fps))

@@ -120,7 +120,7 @@ def test_segments_are_validated_and_datasets_are_private(client, make_user):
         assert r.status_code == 422 and why in r.json()["message"], r.text
     assert client.post(url, json=good, headers=other).status_code == 404
     assert client.get(f"/datasets/{ds['id']}", headers=other).status_code == 404
-    assert client.post(url, json=good, headers=viewer).status_code == 404
+    assert client.post(url, json=good, headers=viewer).status_code == 403  # viewers never write
     assert len(client.get(url, headers=h).json()) == 1  # the imported one only
     seg = client.post(url, json=good, headers=h).json()
     r = client.patch(f"{url}/{seg['id']}", json={"end_frame": 99}, headers=h)

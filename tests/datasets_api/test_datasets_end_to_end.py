@@ -4,18 +4,15 @@ activate on a camera -> a live worker emits events with the trained label -> rol
 from __future__ import annotations
 
 import io
-import pickle
 import threading
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 import redis
 
+from peers.skeletons import synthetic_pickle
 from peers.waiting import wait_for
-
-pytest.importorskip("torch")
 
 
 def cut_video(src: Path, dst: Path, start_s: float, seconds: float) -> Path:
@@ -34,28 +31,6 @@ def cut_video(src: Path, dst: Path, start_s: float, seconds: float) -> Path:
         for packet in stream.encode():
             out.mux(packet)
     return dst
-
-
-def synthetic_pickle(action: str, label: int, n: int, seed: int) -> bytes:
-    """pyskl annotations of generated (not real) skeleton motion, as a second class to learn."""
-    from videohar.datasets.synthetic import generate_sequence
-
-    rng = np.random.default_rng(seed)
-    anns = []
-    for i in range(n):
-        kps = generate_sequence(action, seconds=4, fps=10, rng=rng)
-        anns.append(
-            {
-                "frame_dir": f"{action}{i}",
-                "label": label,
-                "img_shape": (576, 768),
-                "original_shape": (576, 768),
-                "total_frames": len(kps),
-                "keypoint": kps[None, :, :, :2].astype(np.float32),
-                "keypoint_score": kps[None, :, :, 2].astype(np.float32),
-            }
-        )
-    return pickle.dumps({"split": {"train": [a["frame_dir"] for a in anns]}, "annotations": anns})
 
 
 def upload(client, headers, dataset_id: int, path: Path):  # type: ignore[no-untyped-def]

@@ -44,7 +44,6 @@ def small_windows() -> tuple[WindowSet, WindowSet]:
 
 @pytest.fixture(scope="session")
 def tiny_config():
-    pytest.importorskip("torch")
     from videohar.training.stgcn import ModelConfig
     from videohar.training.train import TrainConfig
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from videohar.training.features import FEATURE_CHANNELS, SkeletonFeatures  # noqa: E402
-from videohar.training.graph import COCO17_PARENTS, GRAPH_EDGES, hop_distance, spatial_adjacency  # noqa: E402
-from videohar.training.stgcn import ModelConfig, STGCNPlusPlus, count_parameters  # noqa: E402
+from videohar.training.features import FEATURE_CHANNELS, SkeletonFeatures
+from videohar.training.graph import COCO17_PARENTS, GRAPH_EDGES, hop_distance, spatial_adjacency
+from videohar.training.stgcn import ModelConfig, STGCNPlusPlus, count_parameters
 
 
 def test_default_model_is_about_half_a_million_parameters_and_classifies_windows():

@@ -6,12 +6,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from videohar.training.dataset import WindowSet, split_windows  # noqa: E402
-from videohar.training.evaluate import evaluate  # noqa: E402
-from videohar.training.train import (  # noqa: E402
+from videohar.training.dataset import WindowSet, split_windows
+from videohar.training.evaluate import evaluate
+from videohar.training.train import (
     CHECKPOINT_NAME,
     TrainConfig,
     TrainingCancelled,
@@ -19,7 +18,7 @@ from videohar.training.train import (  # noqa: E402
     train,
 )
 
-from .conftest import ACTIONS, SMALL_SPEC  # noqa: E402
+from .conftest import ACTIONS, SMALL_SPEC
 
 
 def test_trained_model_beats_chance_by_a_wide_margin_on_held_out_sequences(trained, small_windows):
@@ -54,10 +53,17 @@ def test_resume_after_a_crash_continues_the_epoch_count_and_matches_an_uninterru
         if stats.epoch == 2:
             raise KeyboardInterrupt  # the process dies after the epoch-2 checkpoint was written
 
+    starts: list[int] = []
     with pytest.raises(KeyboardInterrupt):
-        train(config, *mini, progress_cb=crash_after_two, checkpoint_dir=tmp_path / "crashed")
-    resumed = train(config, *mini, progress_cb=lambda s: seen.append(s.epoch), checkpoint_dir=tmp_path / "crashed")
-    assert seen == [1, 2, 3]
+        train(config, *mini, progress_cb=crash_after_two, checkpoint_dir=tmp_path / "crashed", start_cb=starts.append)
+    resumed = train(
+        config,
+        *mini,
+        progress_cb=lambda s: seen.append(s.epoch),
+        checkpoint_dir=tmp_path / "crashed",
+        start_cb=starts.append,
+    )
+    assert seen == [1, 2, 3] and starts == [0, 2]
     assert resumed.resumed_from_epoch == 2
     assert [h.epoch for h in resumed.history] == [1, 2, 3]
     assert torch.equal(_weights(resumed.model), _weights(straight.model))
@@ -74,6 +80,10 @@ def test_checkpoint_from_another_config_or_data_is_refused(mini, tiny_config, tm
         train(dataclasses.replace(config, lr=1e-2), *mini, checkpoint_dir=tmp_path)
     with pytest.raises(ValueError, match="other data"):
         train(config, mini[0].subset(range(40)), mini[1], checkpoint_dir=tmp_path)
+    # the thread count belongs to the machine the run continues on, not to what is trained
+    starts: list[int] = []
+    done = train(dataclasses.replace(config, num_threads=3), *mini, checkpoint_dir=tmp_path, start_cb=starts.append)
+    assert starts == [1] and done.resumed_from_epoch == 1
 
 
 def test_cancel_stops_within_an_epoch_and_keeps_the_last_checkpoint(mini, tiny_config, tmp_path):

@@ -33,6 +33,10 @@ class ModelSpecError(ValueError):
     """The ONNX file does not declare a usable `videohar_spec`."""
 
 
+class MissingSpec(ModelSpecError):
+    """A loadable ONNX file without `videohar_spec` metadata (e.g. a plain mmaction2 export)."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     window: WindowSpec
@@ -130,7 +134,7 @@ class OnnxSkeletonModel(WindowRecogniser):
             raise ModelSpecError(f"cannot load ONNX model: {error}") from error
         metadata = self.session.get_modelmeta().custom_metadata_map
         if SPEC_KEY not in metadata:
-            raise ModelSpecError(f"ONNX model has no {SPEC_KEY!r} metadata property (keys: {sorted(metadata)})")
+            raise MissingSpec(f"ONNX model has no {SPEC_KEY!r} metadata property (keys: {sorted(metadata)})")
         self.model_spec = ModelSpec.from_json(metadata[SPEC_KEY])
         self.spec = self.model_spec.window
         self.labels = self.model_spec.labels

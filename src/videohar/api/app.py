@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from videohar import __version__
 from videohar.api import errors
+from videohar.api.body_limit import UploadSizeLimit, dataset_upload_limit
 from videohar.api.query_guard import reject_unknown_query
 from videohar.api.routes import (
     areas,
@@ -64,6 +65,7 @@ def create_app() -> FastAPI:
         ),
     )
     errors.install(app)
+    app.add_middleware(UploadSizeLimit, limit=dataset_upload_limit)
     for router in (
         health.router,
         auth.router,

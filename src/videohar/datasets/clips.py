@@ -114,9 +114,15 @@ def add_event_clip(db: Session, media_root: Path, dataset: Dataset, event: Event
     return clip
 
 
-def remove_clip_files(media_root: Path, clip: DatasetClip) -> None:
-    for path in clip_files(media_root, clip.dataset_id, clip.id):
+def remove_files(media_root: Path, dataset_id: int, clip_id: int) -> None:
+    """The clip's MP4 and skeleton file, and an encoder's half-written `.tmp-` MP4 if one is left."""
+    mp4, skeleton = clip_files(media_root, dataset_id, clip_id)
+    for path in (mp4, skeleton, mp4.with_name(f".tmp-{mp4.name}")):
         path.unlink(missing_ok=True)
+
+
+def remove_clip_files(media_root: Path, clip: DatasetClip) -> None:
+    remove_files(media_root, clip.dataset_id, clip.id)
 
 
 def remove_dataset_files(media_root: Path, dataset_id: int) -> None:

@@ -7,7 +7,7 @@ truth: user and imported ones, and model pre-labels a user accepted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +93,20 @@ def prelabel(
     other_label: str,
     stride_s: float = 0.5,
     min_score: float = 0.5,
+    on_track: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Proposed segments: the model's top label per sliding window, merged into runs per track.
 
     Windows whose top label is the other class or below `min_score` propose nothing.
+    `on_track(done, total)` is called before each track and at the end (progress, cancel checks).
     """
     spec: WindowSpec = model.spec
     tracks = clip_tracks(doc, clip)
     proposals: list[dict[str, Any]] = []
-    for track_id, series in sorted(tracks.tracks.items()):
+    items = sorted(tracks.tracks.items())
+    for done, (track_id, series) in enumerate(items):
+        if on_track is not None:
+            on_track(done, len(items))
         if len(series.frames) < 2:
             continue
         fake = [Segment(tracks.clip_id, track_id, int(series.frames[0]), int(series.frames[-1]) + 1, "x")]
@@ -135,6 +140,8 @@ def prelabel(
                     run["end_frame"], run["score"] = end_f, max(run["score"], score)
         if run is not None:
             proposals.append(run)
+    if on_track is not None:
+        on_track(len(items), len(items))
     return proposals
 
 

@@ -17,6 +17,13 @@ class DatasetSettings(BaseSettings):
     extract_fps: float = Field(10.0, gt=0, le=60, description="Frames per second analysed in uploaded videos.")
     job_lease_seconds: float = Field(30.0, gt=1, description="A job whose trainer stops renewing is re-claimed.")
     job_max_attempts: int = Field(3, ge=1, description="Claims of one job before it is failed.")
+    train_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="CPU threads of one training job. More only helps on idle cores: threads that find "
+        "their cores busy (workers, other jobs) spin-wait and make an epoch many times slower.",
+    )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -5,6 +5,7 @@ where is a stack of `ModelActivation` rows per scope (a camera, or NULL = the de
 row wins, rollback pops it. Every change bumps a Redis counter the workers poll each second.
 
     model = register_model(db, media, onnx_bytes, name="walkers", source="trained", owner_id=1)
+    data = prepare_import(mmaction_export, spec_json)   # an external file without our metadata
     activate(db, model.id, camera_id=None, user_id=1); announce_models_changed(redis_client)
     active_model_id(db, camera_id=3, pinned=None)   # -> model id or None
 """
@@ -16,11 +17,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from videohar.actions.onnx_model import ModelSpecError, OnnxSkeletonModel
+from videohar.actions.onnx_model import SPEC_KEY, MissingSpec, ModelSpec, ModelSpecError, OnnxSkeletonModel
 from videohar.db.training_models import ActionModel, ModelActivation
 from videohar.media.store import write_atomic
 
@@ -32,16 +34,82 @@ class ModelImportError(ValueError):
     """The bytes are not a usable ONNX skeleton model (no `videohar_spec`, wrong input, corrupt)."""
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _length_delimited(field: int, payload: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def embed_spec(data: bytes, spec_json: str) -> bytes:
+    """`data` (a serialized ONNX ModelProto) with a `videohar_spec` metadata property added.
+
+    Protobuf parsers merge concatenated messages and append repeated fields, so appending one
+    `metadata_props` entry (ModelProto field 14: StringStringEntryProto {key = 1, value = 2}) is an
+    exact edit that needs neither the `onnx` package nor a re-serialisation of the graph.
+    """
+    entry = _length_delimited(1, SPEC_KEY.encode()) + _length_delimited(2, spec_json.encode())
+    return data + _length_delimited(14, entry)
+
+
+def _dry_run(model: OnnxSkeletonModel) -> None:
+    """Score two blank windows of the declared spec: catches a label count that does not match the
+    output width, or an input size (T, V, C, M) the graph does not accept, before a worker meets it."""
+    w = model.spec
+    try:
+        scores = model.score(np.zeros((2, w.T, w.V, w.C), np.float32))
+    except ModelSpecError as exc:
+        raise ModelImportError(str(exc)) from None
+    except Exception as exc:  # onnxruntime raises its own types for shape mismatches
+        raise ModelImportError(
+            f"the model does not run on a window of its spec (layout {model.model_spec.layout}, "
+            f"M={model.model_spec.persons}, T={w.T}, V={w.V}, C={w.C}): {exc}"
+        ) from None
+    if scores.shape != (2, len(model.labels)) or not np.all(np.isfinite(scores)):
+        raise ModelImportError(f"the model gave scores of shape {scores.shape}, not finite (2, {len(model.labels)})")
+
+
 class NothingToRollBack(LookupError):
     """The scope has no activation to undo."""
 
 
 def inspect_model(data: bytes) -> OnnxSkeletonModel:
-    """Load like a worker would; raises ModelImportError with the loader's reason."""
+    """Load like a worker would and score a blank batch; raises ModelImportError with the reason."""
     try:
-        return OnnxSkeletonModel(data)
+        model = OnnxSkeletonModel(data)
     except ModelSpecError as exc:
         raise ModelImportError(str(exc)) from None
+    _dry_run(model)
+    return model
+
+
+def prepare_import(data: bytes, spec_json: str | None = None) -> bytes:
+    """The bytes to register for an external model: as given when they declare `videohar_spec`,
+    else with `spec_json` (validated, normalised) embedded. ModelImportError says what is wrong."""
+    try:
+        OnnxSkeletonModel(data)
+    except MissingSpec:
+        if spec_json is None:
+            raise ModelImportError(
+                f"the ONNX file has no {SPEC_KEY!r} metadata: pass `spec`, the JSON of its input spec and "
+                'labels, e.g. {"layout": "NMTVC", "M": 2, "T": 48, "fps": 16, "labels": [...], "output": "logits"}'
+            ) from None
+        try:
+            spec = ModelSpec.from_json(spec_json)
+        except ModelSpecError as exc:
+            raise ModelImportError(f"spec: {exc}") from None
+        return embed_spec(data, spec.to_json())
+    except ModelSpecError as exc:
+        raise ModelImportError(str(exc)) from None
+    if spec_json is not None:
+        raise ModelImportError(f"the file already declares {SPEC_KEY!r}; leave out `spec`")
+    return data
 
 
 def model_folder(media_root: Path, model: ActionModel) -> Path:

@@ -162,12 +162,15 @@ def train(
     progress_cb: Callable[[EpochStats], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     checkpoint_dir: str | Path | None = None,
+    start_cb: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train a fresh ST-GCN++, or continue the run whose checkpoint is in `checkpoint_dir`.
 
     A checkpoint made with another config or other data is refused (ValueError) rather than
     silently mixed in. `should_cancel` is polled every batch; cancelling raises
     `TrainingCancelled` and leaves the last finished epoch's checkpoint in place.
+    `start_cb(epoch)` is called once before the first epoch runs, with the number of epochs
+    already done (0 for a fresh run, k when resuming from a checkpoint of epoch k).
     """
     _check_inputs(windows_train, windows_val)
     if windows_val is not None and len(windows_val) == 0:
@@ -197,7 +200,7 @@ def train(
         ckpt_path = Path(checkpoint_dir) / CHECKPOINT_NAME
         if ckpt_path.exists():
             ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-            if ckpt.get("version") != CHECKPOINT_VERSION or ckpt["config"] != config.to_dict():
+            if ckpt.get("version") != CHECKPOINT_VERSION or _identity(ckpt["config"]) != _identity(config.to_dict()):
                 raise ValueError(f"checkpoint {ckpt_path} was made with another config; use a new directory")
             if ckpt["fingerprint"] != fingerprint or tuple(ckpt["labels"]) != labels:
                 raise ValueError(f"checkpoint {ckpt_path} was made on other data; use a new directory")
@@ -208,6 +211,8 @@ def train(
             best = ckpt["best"]
             start_epoch = ckpt["epoch"]
 
+    if start_cb is not None:
+        start_cb(start_epoch)
     x_train = windows_train.x
     y_train = torch.from_numpy(windows_train.y)
     epoch_times: list[float] = []
@@ -294,6 +299,12 @@ def train(
         resumed_from_epoch=start_epoch,
         checkpoint_path=ckpt_path,
     )
+
+
+def _identity(config: dict) -> dict:
+    """What must match for a checkpoint to be resumed: the config less the thread count, which
+    depends on the machine the run continues on, not on what is trained."""
+    return {k: v for k, v in config.items() if k != "num_threads"}
 
 
 def _spec_dict(spec: WindowSpec) -> dict:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from videohar.datasets.labels import LabelError, dataset_windows
+from videohar.datasets.settings import get_dataset_settings
+from videohar.db.training_models import JobStatus
 from videohar.training.dataset import WindowSet, split_windows
-from videohar.training.jobs import JobContext, JobFailed
+from videohar.training.jobs import JobContext, JobFailed, mark_finished, remove_work_dir
 
 SIZES = ("tiny", "small", "default")
 
@@ -56,34 +58,93 @@ def _windows(ctx: JobContext) -> tuple[WindowSet, WindowSet]:
     return train_ws, val_ws
 
 
+def _active_model(camera_id: int | None) -> tuple[int | None, Any]:
+    """The model in service for the comparison (the camera's, with its pin, or the default), loaded
+    exactly as a worker loads it (hash-checked); (None, None) when there is none."""
+    from videohar.config import get_settings
+    from videohar.db.models import Camera
+    from videohar.db.session import session_scope
+    from videohar.training.registry import active_model_id
+    from videohar.worker.models import load_verified
+
+    with session_scope() as db:
+        pinned = None
+        if camera_id is not None:
+            camera = db.get(Camera, int(camera_id))
+            pinned = (camera.settings or {}).get("model_id") if camera is not None else None
+        current = active_model_id(db, camera_id, pinned)
+    if current is None:
+        return None, None
+    return current, load_verified(current, get_settings().media_path)
+
+
+def _comparison(result: Any, val_ws: WindowSet, camera_id: int | None) -> dict[str, Any] | None:
+    """New vs active model on the new model's held-out windows; None when no model is active.
+
+    A comparison that cannot be made (another window spec, an unreadable file) is reported in the
+    dict, never a reason to fail the training.
+    """
+    from videohar.training.evaluate import compare
+
+    try:
+        old_id, old_model = _active_model(camera_id)
+    except Exception as exc:  # a missing or replaced file, a bad row: report, don't fail the job
+        return {"old_model_id": None, "error": f"cannot load the active model: {exc}"}
+    if old_id is None:
+        return None
+    windows = {"n": len(val_ws), "fingerprint": val_ws.fingerprint(), "clips": sorted(set(val_ws.clip_ids.tolist()))}
+    try:
+        c = compare(result, old_model, val_ws)
+    except Exception as exc:
+        return {"old_model_id": old_id, "windows": windows, "error": f"not comparable on these windows: {exc}"}
+    return {
+        "old_model_id": old_id,
+        "windows": windows,
+        "new_accuracy": c.new.accuracy,
+        "old_accuracy": c.old.accuracy,
+        "new_macro_f1": c.new.macro_f1,
+        "old_macro_f1": c.old.macro_f1,
+        **c.to_dict(),
+    }
+
+
 def run_train_job(ctx: JobContext) -> dict[str, Any]:
     try:
-        from videohar.training.evaluate import compare, evaluate, plot_confusion, plot_curves
+        from videohar.training.evaluate import evaluate, plot_confusion, plot_curves
         from videohar.training.export import export_onnx
         from videohar.training.train import TrainConfig, train
     except ImportError as exc:
         raise JobFailed(f"training needs the `train` extra (pip install 'videohar[train]'): {exc}") from None
     from videohar.config import get_settings
     from videohar.db.session import session_scope
-    from videohar.training.registry import active_model_id, model_path, register_model
+    from videohar.training.registry import register_model
 
-    train_ws, val_ws = _windows(ctx)
     p = ctx.params
-    config = TrainConfig(
-        epochs=int(p.get("epochs", 30)),
-        seed=int(p.get("seed", 0)),
-        batch_size=int(p.get("batch_size", 32)),
-        lr=float(p.get("lr", 1e-3)),
-        model=model_config(p.get("size", "default")),
-    )
+    size = p.get("size", "default")
+    if size not in SIZES:
+        raise JobFailed(f"unknown model size {size!r}; one of {', '.join(SIZES)}")
+    train_ws, val_ws = _windows(ctx)
+    try:
+        config = TrainConfig(
+            epochs=int(p.get("epochs", 30)),
+            seed=int(p.get("seed", 0)),
+            batch_size=int(p.get("batch_size", 32)),
+            lr=float(p.get("lr", 1e-3)),
+            num_threads=get_dataset_settings().train_threads,
+            model=model_config(size),
+        )
+    except (TypeError, ValueError) as exc:
+        raise JobFailed(f"bad training parameters: {exc}") from None
     ctx.progress(
         stage="training",
-        epoch=0,
         epochs=config.epochs,
         train_windows=len(train_ws),
         val_windows=len(val_ws),
         attempt=ctx.attempt,
     )
+
+    def on_start(done: int) -> None:
+        ctx.progress(epoch=done, resumed_from_epoch=done, fraction=round(done / config.epochs, 3))
 
     def on_epoch(s) -> None:  # type: ignore[no-untyped-def]
         ctx.progress(
@@ -104,9 +165,11 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
             progress_cb=on_epoch,
             should_cancel=ctx.cancelled,
             checkpoint_dir=ctx.work_dir / "checkpoint",
+            start_cb=on_start,
         )
     except ValueError as exc:  # e.g. only one class labelled, or a checkpoint of other data
         raise JobFailed(str(exc)) from None
+    ctx.check_cancel()
     ctx.progress(stage="evaluating")
     work: Path = ctx.work_dir
     exported = export_onnx(
@@ -126,34 +189,25 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
         "train_windows": len(train_ws),
         "val_windows": len(val_ws),
         "resumed_from_epoch": result.resumed_from_epoch,
+        "attempt": ctx.attempt,
         "history": [
             {k: getattr(h, k) for k in ("epoch", "train_loss", "val_loss", "val_accuracy")} for h in result.history
         ],
     }
-    media = get_settings().media_path
-    camera_id = p.get("compare_camera_id")
-    with session_scope() as db:
-        from videohar.db.training_models import ActionModel
-
-        current = active_model_id(db, camera_id)
-        row = db.get(ActionModel, current) if current is not None else None
-        current_file = model_path(media, row) if row is not None else None
     artifacts = {"confusion.png": work / "confusion.png", "curves.png": work / "curves.png"}
-    if current_file is not None and current_file.is_file():
-        try:
-            comparison = compare(result, current_file, val_ws).to_dict()
-            comparison["old_model_id"] = current
-        except ValueError as exc:  # another window spec: not comparable on these windows
-            comparison = {"old_model_id": current, "error": str(exc)}
+    comparison = _comparison(result, val_ws, p.get("compare_camera_id"))
+    if comparison is not None:
         metrics["comparison"] = comparison
         (work / "comparison.json").write_text(json.dumps(comparison, indent=1))
         artifacts["comparison.json"] = work / "comparison.json"
     (work / "metrics.json").write_text(json.dumps(metrics, indent=1))
     artifacts["metrics.json"] = work / "metrics.json"
+    ctx.check_cancel()
     with session_scope() as db:
+        job = ctx.check_still_ours(db)  # a cancelled or taken-over job never registers a model
         model = register_model(
             db,
-            media,
+            get_settings().media_path,
             exported.path.read_bytes(),
             name=p.get("name") or f"dataset-{p['dataset_id']}",
             source="trained",
@@ -163,6 +217,21 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
             dataset_id=int(p["dataset_id"]),
             job_id=ctx.job_id,
         )
-        model_id, version = model.id, model.version
-    ctx.progress(stage="done", fraction=1.0)
-    return {"model_id": model_id, "version": version, "accuracy": report.accuracy, "macro_f1": report.macro_f1}
+        outcome: dict[str, Any] = {
+            "model_id": model.id,
+            "version": model.version,
+            "accuracy": report.accuracy,
+            "macro_f1": report.macro_f1,
+        }
+        if comparison is not None and "old_accuracy" in comparison:
+            outcome["comparison"] = {
+                k: comparison[k] for k in ("old_model_id", "old_accuracy", "new_accuracy", "new_is_better")
+            }
+        # the model and the job's success in one transaction: a trainer dying in between can
+        # neither leave a registered model with a job that runs again, nor a success without a model
+        job.progress = {**(job.progress or {}), "stage": "done", "fraction": 1.0}
+        mark_finished(job, JobStatus.succeeded, result=outcome)
+        remove_work_dir(ctx.job_id)  # copied into the registry; an ended job has no work folder
+    if ctx.progress_cb is not None:
+        ctx.progress_cb({"stage": "done", "fraction": 1.0})
+    return outcome

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
+from videohar.api.body_limit import MULTIPART_OVERHEAD, dataset_upload_limit, too_large_message
 from videohar.api.deps import DB, CurrentUser, SettingsDep
 from videohar.api.routes.cameras import camera_or_error
 from videohar.api.routes.events import event_or_404
@@ -143,24 +144,46 @@ class SegmentUpdate(BaseModel):
 
 
 class SegmentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     clip_id: int
     track_id: int
     start_frame: int
     end_frame: int
     label: str
-    source: str
-    score: float | None
-    accepted: bool | None
+    source: str = Field(description="user, import, or model (a pre-label).")
+    score: float | None = Field(description="The model's score of a pre-label.")
+    accepted: bool | None = Field(description="Pre-labels: null = pending review, true = accepted, false = rejected.")
+    truth: bool = Field(description="Counts as a label (label status, export, training): user, import, accepted.")
+
+    @classmethod
+    def of(cls, s: LabelSegment) -> SegmentOut:
+        return cls(
+            id=s.id,
+            clip_id=s.clip_id,
+            track_id=s.track_id,
+            start_frame=s.start_frame,
+            end_frame=s.end_frame,
+            label=s.label,
+            source=s.source,
+            score=s.score,
+            accepted=s.accepted,
+            truth=labelling.counts_as_truth(s),
+        )
 
 
 class PrelabelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Default: the model active by default.")
-    min_score: float = Field(0.5, ge=0, le=1)
+    model_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Default: the clip's camera's model, else the default one."
+    )
+    min_score: float = Field(0.5, ge=0, le=1, description="Windows scoring less propose nothing.")
+
+
+class PrelabelOut(BaseModel):
+    job_id: int
+    clip_id: int
+    model_id: int
 
 
 class ToDataset(BaseModel):
@@ -182,11 +205,12 @@ def _writer(user: User) -> None:
 
 
 def dataset_or_404(db: DB, user: User, dataset_id: int, *, write: bool = False) -> Dataset:
+    """The caller's dataset (admins: any). A write by a viewer is 403 whichever dataset it names."""
+    if write:
+        _writer(user)
     dataset = db.get(Dataset, dataset_id)
     if dataset is None or (dataset.owner_id != user.id and user.role != Role.admin.value):
         raise HTTPException(404, "dataset not found")
-    if write:
-        _writer(user)
     return dataset
 
 
@@ -235,11 +259,14 @@ def _clip_out(db: DB, c: DatasetClip, job_id: int | None = None) -> ClipOut:
 
 
 async def _save_upload(request: Request, file: UploadFile, folder: FsPath, suffix: str) -> FsPath:
-    """Stream the upload to a file under `folder`, refusing it (413) past the configured size."""
-    limit = get_dataset_settings().max_upload_bytes
+    """Stream the upload to a file under `folder`, refusing it (413) past the configured size.
+
+    `UploadSizeLimit` already ended any request whose body ran past the limit plus the multipart
+    overhead; this is the exact check on the file part itself."""
+    limit = dataset_upload_limit()
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise HTTPException(413, f"upload larger than {limit // (1024 * 1024)} MB")
+    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise HTTPException(413, too_large_message(limit))
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=suffix)
     path, size = FsPath(name), 0
@@ -248,7 +275,7 @@ async def _save_upload(request: Request, file: UploadFile, folder: FsPath, suffi
             while chunk := await file.read(1024 * 1024):
                 size += len(chunk)
                 if size > limit:
-                    raise HTTPException(413, f"upload larger than {limit // (1024 * 1024)} MB")
+                    raise HTTPException(413, too_large_message(limit))
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -358,6 +385,8 @@ def add_clip(dataset_id: DatasetId, body: ClipCreate, user: CurrentUser, db: DB,
     limit = get_dataset_settings().max_record_seconds
     if body.seconds > limit:
         raise HTTPException(422, f"seconds: at most {limit:g} s can be recorded")
+    if not camera.enabled:
+        raise HTTPException(409, "the camera is disabled: enable it to record from it")
     fps = float((camera.settings or {}).get("analysis_fps", 10.0))
     clip = DatasetClip(
         dataset_id=dataset.id,
@@ -509,7 +538,7 @@ def list_segments(dataset_id: DatasetId, clip_id: ClipId, user: CurrentUser, db:
     rows = db.scalars(
         select(LabelSegment).where(LabelSegment.clip_id == clip.id).order_by(LabelSegment.start_frame, LabelSegment.id)
     )
-    return [SegmentOut.model_validate(s) for s in rows]
+    return [SegmentOut.of(s) for s in rows]
 
 
 def _validate(dataset: Dataset, clip: DatasetClip, s: SegmentIn | LabelSegment) -> None:
@@ -533,7 +562,7 @@ def add_segment(dataset_id: DatasetId, clip_id: ClipId, body: SegmentIn, user: C
     db.add(segment)
     db.flush()
     labelling.refresh_label_status(db, clip)
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 def _segment_or_404(db: DB, clip: DatasetClip, segment_id: int) -> LabelSegment:
@@ -555,6 +584,8 @@ def update_segment(
     dataset = dataset_or_404(db, user, dataset_id, write=True)
     clip = clip_or_404(db, dataset, clip_id)
     segment = _segment_or_404(db, clip, segment_id)
+    if body.accepted is not None and segment.source != "model":
+        raise HTTPException(422, "accepted: only model pre-labels are accepted or rejected")
     changes = body.model_dump(exclude_unset=True, exclude={"accepted"})
     merged = SegmentIn(**{k: getattr(segment, k) for k in ("track_id", "start_frame", "end_frame", "label")} | changes)
     _validate(dataset, clip, merged)
@@ -566,7 +597,7 @@ def update_segment(
         segment.accepted = True  # a corrected pre-label is the user's label
     db.flush()
     labelling.refresh_label_status(db, clip)
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 @router.delete(
@@ -584,44 +615,32 @@ def delete_segment(dataset_id: DatasetId, clip_id: ClipId, segment_id: SegmentId
 
 @router.post(
     "/datasets/{dataset_id}/clips/{clip_id}/prelabel",
-    status_code=201,
-    response_model=list[SegmentOut],
+    status_code=202,
+    response_model=PrelabelOut,
     responses=errors(401, 403, 404, 409, 422),
 )
-def prelabel_clip(
-    dataset_id: DatasetId, clip_id: ClipId, body: PrelabelIn, user: CurrentUser, db: DB, settings: SettingsDep
-) -> list[SegmentOut]:
-    """Run a model over the clip's tracks; its proposals (only labels of this dataset) await acceptance."""
+def prelabel_clip(dataset_id: DatasetId, clip_id: ClipId, body: PrelabelIn, user: CurrentUser, db: DB) -> PrelabelOut:
+    """Start a `prelabel` job: the model scores every track of the clip and its proposals (labels of
+    this dataset only) replace the clip's pending ones, to be accepted or rejected with PATCH
+    `.../segments/{id}` `{"accepted": true|false}`. Follow it with `GET /jobs/{job_id}`."""
+    from videohar.db.training_models import ActionModel
     from videohar.training.registry import active_model_id
-    from videohar.worker.models import load_verified
 
     dataset = dataset_or_404(db, user, dataset_id, write=True)
     clip = clip_or_404(db, dataset, clip_id)
     if clip.status != ClipStatus.ready.value:
         raise HTTPException(409, "the clip's skeletons are still being extracted")
-    model_id = body.model_id if body.model_id is not None else active_model_id(db, None)
+    model_id = body.model_id if body.model_id is not None else active_model_id(db, clip.camera_id)
     if model_id is None:
         raise HTTPException(409, "no model is active; give model_id")
-    try:
-        model = load_verified(model_id, settings.media_path)
-        doc = clip_store.load_doc(settings.media_path, clip)
-    except LookupError:
-        raise HTTPException(404, "model not found") from None
-    except (OSError, ValueError) as exc:
-        raise HTTPException(409, f"cannot pre-label: {exc}") from None
-    proposals = labelling.prelabel(model, doc, clip, other_label=dataset.other_label, min_score=body.min_score)
-    db.query(LabelSegment).filter(
-        LabelSegment.clip_id == clip.id, LabelSegment.source == "model", LabelSegment.accepted.is_(None)
-    ).delete()
-    out = []
-    for p in proposals:
-        if p["label"] not in dataset.label_names:
-            continue
-        segment = LabelSegment(clip_id=clip.id, source="model", accepted=None, **p)
-        db.add(segment)
-        out.append(segment)
-    db.flush()
-    return [SegmentOut.model_validate(s) for s in out]
+    model = db.get(ActionModel, model_id)
+    if model is None:
+        raise HTTPException(404, "model not found")
+    shared = set(model.labels) & set(dataset.label_names) - {dataset.other_label}
+    if not shared:
+        raise HTTPException(422, f"model {model_id} knows none of the dataset's labels (model: {model.labels[:20]})")
+    job = enqueue(db, "prelabel", {"clip_id": clip.id, "model_id": model_id, "min_score": body.min_score}, user.id)
+    return PrelabelOut(job_id=job.id, clip_id=clip.id, model_id=model_id)
 
 
 # mmaction2 / pyskl ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from videohar.api.deps import DB, CurrentUser
+from videohar.api.routes.cameras import camera_or_error
 from videohar.api.routes.datasets import dataset_or_404
 from videohar.api.schemas import errors
 from videohar.db.models import Role, User
@@ -33,7 +34,9 @@ class TrainJobIn(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024)
     lr: float = Field(1e-3, gt=0, le=1)
     name: str | None = Field(None, min_length=1, max_length=100, description="Registry name (new version).")
-    compare_camera_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Compare with this camera's model.")
+    compare_camera_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Compare with the model this camera runs (default: the default model)."
+    )
 
 
 class JobOut(BaseModel):
@@ -80,6 +83,8 @@ def list_jobs(
 def create_job(body: TrainJobIn, user: CurrentUser, db: DB) -> JobOut:
     """Queue a training run; a `videohar trainer` process claims it."""
     dataset_or_404(db, user, body.dataset_id, write=True)
+    if body.compare_camera_id is not None:
+        camera_or_error(db, user, body.compare_camera_id)
     job = enqueue(db, body.kind, body.model_dump(exclude={"kind"}), user.id)
     return JobOut.model_validate(job)
 
@@ -91,7 +96,8 @@ def read_job(job_id: JobId, user: CurrentUser, db: DB) -> JobOut:
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=errors(401, 404, 409))
 def cancel_job(job_id: JobId, user: CurrentUser, db: DB) -> JobOut:
-    """A queued job ends at once; a running one stops within about a second (training keeps its checkpoint)."""
+    """A queued job (or one whose trainer died) ends at once; a running one stops within about a second
+    and then reads `cancelled`. A cancelled job registers no model; its work folder is removed."""
     job = job_or_404(db, user, job_id)
     if job.status not in (JobStatus.queued.value, JobStatus.running.value):
         raise HTTPException(409, f"the job already ended ({job.status})")

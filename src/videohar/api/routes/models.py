@@ -107,10 +107,19 @@ async def import_model(
     user: CurrentUser,
     db: DB,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="ONNX skeleton model with `videohar_spec` metadata")],
+    file: Annotated[UploadFile, File(description="ONNX skeleton model (e.g. an mmaction2 / pyskl ST-GCN++ export)")],
     name: Annotated[str, Form(min_length=1, max_length=100)] = "imported",
+    spec: Annotated[
+        str | None,
+        Form(
+            max_length=32_000,
+            description="JSON of the model's `videohar_spec` (layout, M, T, V, C, fps, normalisation, labels, "
+            "output), for a file that does not declare one; it is embedded in the stored file.",
+        ),
+    ] = None,
 ) -> ModelOut:
-    """Register an external ONNX model (e.g. an mmaction2 ST-GCN++ export tagged with its spec)."""
+    """Register an external ONNX model. It is loaded and run on a blank batch first, like a worker
+    would; a file without `videohar_spec` metadata needs the `spec` field."""
     if user.role == Role.viewer.value:
         raise HTTPException(403, "viewers cannot import models")
     path = await _save_upload(request, file, settings.data_path / "tmp", ".onnx")
@@ -119,6 +128,7 @@ async def import_model(
     finally:
         path.unlink(missing_ok=True)
     try:
+        data = registry.prepare_import(data, spec)
         model = registry.register_model(db, settings.media_path, data, name=name, source="imported", owner_id=user.id)
     except registry.ModelImportError as exc:
         raise HTTPException(422, f"not a usable skeleton model: {exc}") from None
