@@ -129,6 +129,49 @@ def test_bad_camera_bodies(client, make_user):
     assert client.get("/cameras/99999999999999999999", headers=h).status_code in (404, 422)
 
 
+def test_pose_input_and_schedule_settings(client, make_user):
+    h = make_user(client, "owner")
+    cam = client.post("/cameras", json={"name": "c", "stream_url": "rtsp://h/x"}, headers=h).json()
+    assert cam["settings"]["pose_input"] is None  # the backend's own size: unchanged behaviour
+    assert cam["settings"]["schedule"] == {"timezone": "UTC", "windows": []}  # always on
+    office = {
+        "timezone": "Europe/Berlin",
+        "windows": [
+            {"days": ["fri", "mon", "mon"], "start": "08:00", "end": "18:00"},
+            {"days": ["sat"], "start": "22:00", "end": "06:00"},  # past midnight
+        ],
+    }
+    r = client.patch(f"/cameras/{cam['id']}", json={"settings": {"pose_input": 256, "schedule": office}}, headers=h)
+    assert r.status_code == 200, r.text
+    settings = r.json()["settings"]
+    assert settings["pose_input"] == 256 and settings["schedule"]["timezone"] == "Europe/Berlin"
+    assert settings["schedule"]["windows"][0]["days"] == ["mon", "fri"]  # de-duplicated, in week order
+    version = r.json()["version"]
+    for bad in (
+        {"pose_input": 100},
+        {"pose_input": 4096},
+        {"pose_input": "big"},
+        {"schedule": {"timezone": "Nowhere/City"}},
+        {"schedule": {"timezone": "America"}},
+        {"schedule": {"windows": [{"days": ["mon"], "start": "25:00", "end": "06:00"}]}},
+        {"schedule": {"windows": [{"days": [], "start": "08:00", "end": "09:00"}]}},
+        {"schedule": {"windows": [{"start": "08:00", "end": "09:00", "extra": True}]}},
+        {"schedule": {"windows": [{"start": "08:00", "end": "09:00"}] * 51}},
+    ):
+        r = client.patch(f"/cameras/{cam['id']}", json={"settings": bad}, headers=h)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["message"]
+    after = client.get(f"/cameras/{cam['id']}", headers=h).json()
+    assert after["settings"] == settings and after["version"] == version  # nothing changed
+    r = client.patch(f"/cameras/{cam['id']}", json={"settings": {"pose_input": None}}, headers=h)
+    assert r.status_code == 200 and r.json()["settings"]["pose_input"] is None
+    # both knobs are documented in the OpenAPI document
+    doc = client.get("/openapi.json").json()["components"]["schemas"]
+    props = doc["CameraSettings"]["properties"]
+    assert "input size" in props["pose_input"]["description"] and "always on" in props["schedule"]["description"]
+    assert "IANA" in doc["CameraSchedule"]["properties"]["timezone"]["description"]
+
+
 def test_seed_rectangles_replace_atomically(client, make_user):
     h = make_user(client, "owner")
     cam = client.post("/cameras", json={"name": "c", "stream_url": "rtsp://h/x"}, headers=h).json()

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 import redis
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from videohar.bus import keys
@@ -16,9 +17,12 @@ log = logging.getLogger("videohar.events")
 
 
 def event_dict(event: Event) -> dict[str, object]:
+    """The live (SSE) payload. `camera_name` is raw user text: readers must render it as text, never HTML."""
+    camera = event.camera
     return {
         "id": event.id,
         "camera_id": event.camera_id,
+        "camera_name": camera.name if camera is not None else "",
         "area_id": event.area_id,
         "area_name": event.area_name,
         "track_id": event.track_id,
@@ -30,14 +34,28 @@ def event_dict(event: Event) -> dict[str, object]:
     }
 
 
-def announce(r: redis.Redis | None, event: Event, phase: str) -> None:
-    """Publish a change on the live channel (SSE readers); losing one is harmless, the DB is the truth."""
+def announce(r: redis.Redis | None, event: Event, phase: str, db: Session | None = None) -> None:
+    """Publish a change on the live channel (SSE readers); losing one is harmless, the DB is the truth.
+
+    With `db` (the session that wrote the change) the message goes out only once that session commits:
+    a reader reacting to it (the events page reloads its list) must find the row, and a rolled-back
+    change is never announced.
+    """
     if r is None:
         return
+    payload = json.dumps({**event_dict(event), "phase": phase})
+    event_id = event.id
+    if db is not None and db.in_transaction():
+        sa_event.listen(db, "after_commit", lambda _session: _publish(r, payload, event_id), once=True)
+        return
+    _publish(r, payload, event_id)
+
+
+def _publish(r: redis.Redis, payload: str, event_id: int) -> None:
     try:
-        r.publish(keys.EVENTS_CHANNEL, json.dumps({**event_dict(event), "phase": phase}))
+        r.publish(keys.EVENTS_CHANNEL, payload)
     except redis.RedisError as exc:
-        log.warning("could not announce event %s: %s", event.id, exc)
+        log.warning("could not announce event %s: %s", event_id, exc)
 
 
 def open_event(

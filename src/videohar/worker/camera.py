@@ -54,6 +54,16 @@ class StageStats:
             self.fps = inst if self.fps == 0 else self.fps + 0.1 * (inst - self.fps)
         self._last_t = now
 
+    def pause(self) -> None:
+        """Analysis stopped (outside the schedule): no rate until frames are analysed again."""
+        self.fps = 0.0
+        self._last_t = None
+
+
+def pose_backend_for(camera: WorkerCamera) -> PoseBackend:
+    """The camera's pose backend with its input size knob (`pose_input`, None = the backend default)."""
+    return create_pose_backend(camera.settings.pose, input_px=camera.settings.pose_input)
+
 
 class CameraPipeline:
     """Stateful per-camera analysis; not thread-safe (one thread per camera)."""
@@ -64,7 +74,7 @@ class CameraPipeline:
         self.camera = camera
         self.redis = redis_client
         self.media_root = media_root
-        self.pose = pose or create_pose_backend(camera.settings.pose)
+        self.pose = pose or pose_backend_for(camera)
         self.tracker = Tracker()
         self.publisher = FramePublisher(redis_client, kind=keys.BOXED_IMAGE)
         self.recorder = ClipRecorder(on_finished=self._clip_finished)
@@ -76,14 +86,17 @@ class CameraPipeline:
         self.actions: CameraActions | None = None
         self._recognisers = [create_recogniser("rules"), create_recogniser("nfd")]
         self.model_slot = ModelSlot(redis_client, media_root)
+        self.scheduled = True
+        """False while the camera is outside its recognition schedule (frames pass through unanalysed)."""
 
     # configuration -----------------------------------------------------------------------
     def reconfigure(self, camera: WorkerCamera) -> None:
         """Settings or areas changed: keep tracks, swap what changed."""
-        pose_changed = camera.settings.pose != self.camera.settings.pose
+        old = self.camera.settings
+        pose_changed = (camera.settings.pose, camera.settings.pose_input) != (old.pose, old.pose_input)
         self.camera = camera
         if pose_changed:
-            self.pose = create_pose_backend(camera.settings.pose)
+            self.pose = pose_backend_for(camera)
         if self.actions is not None and self._frame_size is not None:
             self.actions.set_context(self._context(self._frame_size))
             self.actions.engine.alert_labels = frozenset(camera.settings.actions)
@@ -118,9 +131,22 @@ class CameraPipeline:
         return self.actions
 
     # analysis ----------------------------------------------------------------------------
+    def in_schedule(self, t: float) -> bool:
+        """Whether the camera's schedule has recognition on at capture time `t` (Unix s)."""
+        return self.camera.settings.schedule.active_at(datetime.fromtimestamp(t, UTC))
+
     def process(self, frame: Frame, now: float | None = None) -> bytes:
-        """Analyse one published frame; returns the annotated JPEG it published."""
+        """Analyse one published frame; returns the annotated JPEG it published.
+
+        Outside the camera's schedule the frame is republished as it is (the recognized view keeps
+        showing the camera) and nothing else runs: no pose, tracking, actions, events or clips.
+        """
         t = frame.meta.captured_at
+        if not self.in_schedule(t):
+            return self._pass_through(frame, t)
+        if not self.scheduled:
+            self.scheduled = True
+            log.info("camera %s: schedule window opened; recognition resumes", self.camera.id)
         stats = self.stats
         start = time.perf_counter()
         stats.record("frame_age", max(0.0, (now or time.time()) - t) * 1000)
@@ -163,6 +189,36 @@ class CameraPipeline:
         stats.tick(time.monotonic())
         self.people_count = len(active)
         return boxed
+
+    def _pass_through(self, frame: Frame, t: float) -> bytes:
+        if self.scheduled:
+            self.scheduled = False
+            log.info("camera %s: outside its schedule; recognition paused", self.camera.id)
+            self._pause(t)
+        self.publisher.publish(
+            self.camera.id,
+            frame.jpeg,
+            width=frame.meta.width,
+            height=frame.meta.height,
+            captured_at=t,
+            extra={"people": 0, "source_seq": frame.meta.seq, "analysed": False},
+        )
+        return frame.jpeg
+
+    def _pause(self, t: float) -> None:
+        """Leaving the schedule: close open events (their clips end now), forget tracks and per-stream
+        pose state, so the next window starts clean instead of joining people across the gap."""
+        if self.actions is not None:
+            try:
+                self._handle_events(self.actions.close(t), b"")
+            except Exception:
+                log.exception("closing events of camera %s failed", self.camera.id)
+        self.actions = None
+        self.recorder.finish_all(wait=False)
+        self.tracker = Tracker()
+        self.pose.reset()
+        self.people_count = 0
+        self.stats.pause()
 
     def _in_areas(self, tracked: list[TrackedPerson]) -> list[TrackedPerson]:
         """With focus areas, only people standing inside one of them count."""
@@ -221,7 +277,7 @@ class CameraPipeline:
                     from videohar.notify.dispatch import on_event
 
                     on_event(db, event)
-                    announce(self.redis, event, "opened")
+                    announce(self.redis, event, "opened", db)
                 elif isinstance(change, EventUpdated | EventClosed):
                     db_id = self._db_ids.get(change.event_id)
                     event = db.get(Event, db_id) if db_id else None
@@ -231,7 +287,7 @@ class CameraPipeline:
                         close_event(event, ended_at=datetime.fromtimestamp(change.end, UTC), peak=change.peak)
                         self.recorder.stop(event.id, change.end)
                         self._db_ids.pop(change.event_id, None)
-                        announce(self.redis, event, "closed")
+                        announce(self.redis, event, "closed", db)
                     else:
                         event.score = max(event.score, change.peak)
 
@@ -255,7 +311,10 @@ class CameraPipeline:
         self.recorder.flush()
 
     def status(self) -> dict[str, object]:
+        schedule = self.camera.settings.schedule
         return {
+            "state": "analysing" if self.scheduled else "outside_schedule",
+            "reason": "" if self.scheduled else f"outside schedule: {schedule.describe()}",
             "fps": round(self.stats.fps, 2),
             "analysed": self.stats.analysed,
             "skipped": self.stats.skipped,

@@ -58,11 +58,18 @@ class ClipRecorder:
 
     def flush(self) -> None:
         """Finish everything now (camera released, shutdown) and wait for the encoders."""
+        self.finish_all(wait=True)
+
+    def finish_all(self, *, wait: bool) -> None:
+        """Finish every recording now and forget the pre-roll (a pause in analysis: the frames before
+        it must not become the pre-roll of an event after it)."""
         for rec in list(self._active.values()):
             self._finish(rec)
-        for thread in self._threads:
-            thread.join(60)
-        self._threads.clear()
+        self._ring.clear()
+        if wait:
+            for thread in self._threads:
+                thread.join(60)
+            self._threads.clear()
 
     def _finish(self, rec: _Recording) -> None:
         self._active.pop(rec.event_id, None)

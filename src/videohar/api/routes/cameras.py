@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 
 from videohar.api.deps import DB, CurrentUser, SettingsDep, WriterUser
@@ -14,6 +15,7 @@ from videohar.bus.connection import get_redis
 from videohar.bus.frames import delete_frames
 from videohar.cameras.access import CameraNotFound, CameraReadOnly, can_edit, get_camera, visible_query
 from videohar.cameras.changes import announce_camera_change
+from videohar.cameras.probe import DEFAULT_TIMEOUT_S, ProbeBusy, ProbeGuard, ProbeResult, probe_source
 from videohar.cameras.schemas import CameraCreate, CameraOut, CameraSettings, CameraUpdate
 from videohar.cameras.urls import InvalidStreamURL, classify, masked
 from videohar.db.models import Camera, CameraShare, User
@@ -121,6 +123,77 @@ def delete_camera(camera_id: CameraId, user: CurrentUser, db: DB) -> Message:
     delete_frames(get_redis(), camera_id)
     announce_camera_change(camera_id)
     return Message(message="Camera deleted")
+
+
+TimeoutField = Field(
+    DEFAULT_TIMEOUT_S, ge=1, le=20, description="Seconds to wait for the source to answer with a frame."
+)
+
+
+class CameraTestIn(BaseModel):
+    """A source to try before saving it; validated exactly like `stream_url` when adding a camera."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stream_url: str = Field(min_length=1, max_length=2048)
+    timeout_s: float = TimeoutField
+
+
+class CameraTestOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = TimeoutField
+
+
+class CameraTestOut(BaseModel):
+    """`ok=false` with a `message` when the source fails (refused, timed out, not a video, auth failed);
+    the message never contains the URL's credentials."""
+
+    ok: bool
+    message: str
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    fps: float | None = None
+    snapshot: str | None = Field(None, description="The first frame, downscaled, as a data:image/jpeg URL.")
+    elapsed_ms: int = 0
+
+
+def _run_test(user: User, url: str, timeout_s: float) -> CameraTestOut:
+    try:
+        with ProbeGuard(get_redis(), user.id, hold_s=timeout_s + 5):
+            result: ProbeResult = probe_source(url, timeout_s=timeout_s)
+    except ProbeBusy as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+    log.info("connection test by %s of %s: %s", user.username, masked(url), result.message)
+    return CameraTestOut(**result.as_dict())
+
+
+@router.post("/cameras/test", response_model=CameraTestOut, responses=errors(401, 403, 422, 429))
+def test_new_camera(body: CameraTestIn, user: WriterUser, settings: SettingsDep) -> CameraTestOut:
+    """Connection test for a URL not saved yet: open it, read one frame, return its size, codec, fps and a
+    small snapshot. A failing source is a 200 with `ok=false`. One test at a time per user, 10 a minute."""
+    url = _validate_url(body.stream_url, settings)
+    return _run_test(user, url, body.timeout_s)
+
+
+@router.post("/cameras/{camera_id}/test", response_model=CameraTestOut, responses=errors(401, 403, 404, 422, 429))
+def test_saved_camera(
+    camera_id: CameraId,
+    user: CurrentUser,
+    db: DB,
+    settings: SettingsDep,
+    body: Annotated[CameraTestOptions | None, Body()] = None,
+) -> CameraTestOut:
+    """Connection test of a saved camera's stored URL (its credentials never leave the server)."""
+    camera = camera_or_error(db, user, camera_id, write=True)
+    url = camera.stream_url
+    db.close()  # no database connection held while the camera answers
+    try:
+        classify(url, settings.allowed_media_dirs)
+    except InvalidStreamURL as exc:
+        return CameraTestOut(ok=False, message=f"the saved stream URL is not allowed any more: {exc}")
+    return _run_test(user, url, (body or CameraTestOptions()).timeout_s)
 
 
 class SharesIn(BaseModel):

@@ -162,7 +162,7 @@ def create_event(body: EventCreate, user: CurrentUser, db: DB, settings: Setting
     from videohar.notify.dispatch import on_event
 
     on_event(db, event)
-    announce(r, event, "closed")
+    announce(r, event, "closed", db)  # sent once the row is committed
     return to_out(event)
 
 
@@ -219,7 +219,7 @@ def review_event(event_id: EventId, body: EventUpdate, user: CurrentUser, db: DB
     if body.note is not None:
         event.note = body.note
     db.flush()
-    announce(get_redis(), event, "updated")
+    announce(get_redis(), event, "updated", db)
     return to_out(event)
 
 

@@ -26,6 +26,8 @@ class PoseBackend(ABC):
     """
 
     type_key: ClassVar[str] = ""
+    input_option: ClassVar[str | None] = None
+    """The constructor keyword a camera's `pose_input` (network input size in px) sets; None = no such knob."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -65,15 +67,24 @@ def available_pose_backends() -> list[str]:
     return sorted({*_REGISTRY, *_ALIASES})
 
 
-def create_pose_backend(name: str = "default", **options: Any) -> PoseBackend:
-    """Build the backend registered under `name` with its keyword options."""
+def create_pose_backend(name: str = "default", input_px: int | None = None, **options: Any) -> PoseBackend:
+    """Build the backend registered under `name` with its keyword options.
+
+    `input_px` is the camera-level "pose input size" knob; each backend maps it to its own option
+    (`input_option`), so settings need not know how a backend sizes its network input.
+    """
     _load_plugins()
     key = _ALIASES.get(name, name)
     try:
-        factory: Callable[..., PoseBackend] = _REGISTRY[key]
+        factory: type[PoseBackend] = _REGISTRY[key]
     except KeyError:
         raise ValueError(f"unknown pose backend {name!r}; known: {available_pose_backends()}") from None
-    return factory(**options)
+    if input_px is not None:
+        if factory.input_option is None:
+            raise ValueError(f"pose backend {name!r} has no input size to set")
+        options[factory.input_option] = int(input_px)
+    build: Callable[..., PoseBackend] = factory
+    return build(**options)
 
 
 def _load_plugins() -> None:

@@ -122,6 +122,7 @@ class MoveNetBackend(PoseBackend):
     """
 
     type_key = "movenet"
+    input_option = "long_side"
 
     def __init__(
         self,

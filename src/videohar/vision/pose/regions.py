@@ -110,6 +110,7 @@ class MoveNetRegionsBackend(PoseBackend):
     """
 
     type_key = "movenet_regions"
+    input_option = "input_size"
 
     def __init__(
         self,

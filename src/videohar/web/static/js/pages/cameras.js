@@ -1,10 +1,13 @@
-// Cameras: list, add / edit / delete, recognition settings, snapshot preview.
+// Cameras: list, add / edit / delete, connection test, recognition settings and schedule, snapshot preview.
 import { del, get, patch, post } from "../lib/api.js";
 import { $, clear, confirmButton, empty, h, pageData, say } from "../lib/dom.js";
 import { toast, toastError } from "../lib/toast.js";
 import { label } from "../lib/format.js";
 
 const DEFAULT_ACTIONS = ["fall", "lying", "hands_up", "running", "loitering", "intrusion"];
+const POSE_INPUT_SIZES = [128, 160, 192, 224, 256, 320, 384, 448, 512, 640];
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const BROWSER_TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 const data = pageData();
 const apis = data.apis || {};
 const form = $("#camera-form");
@@ -26,6 +29,35 @@ async function knownActions() {
   return [...names].filter(Boolean);
 }
 const ACTIONS = await knownActions();
+
+for (const size of POSE_INPUT_SIZES) F.pose_input.append(h("option", { value: String(size) }, `${size} px`));
+for (const zone of Intl.supportedValuesOf?.("timeZone") ?? []) $("#cam-timezones").append(h("option", { value: zone }));
+
+/** One schedule window: the days it starts on, and its start and end (HH:MM, local to the time zone). */
+function windowRow(win = { days: DAYS.slice(0, 5), start: "08:00", end: "18:00" }) {
+  const row = h("div", { class: "schedule-window" },
+    h("div", { class: "row" }, ...DAYS.map((day) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", dataset: { day }, checked: win.days.includes(day) }), day))),
+    h("div", { class: "row" },
+      h("label", { class: "field-inline" }, "from", h("input", { type: "time", class: "win-start", value: win.start, required: true })),
+      h("label", { class: "field-inline" }, "to", h("input", { type: "time", class: "win-end", value: win.end, required: true })),
+      h("button", { type: "button", class: "small danger win-remove", onclick: () => row.remove() }, "Remove"),
+    ),
+  );
+  return row;
+}
+
+function scheduleFromForm() {
+  const windows = [...form.querySelectorAll(".schedule-window")].map((row) => ({
+    days: [...row.querySelectorAll("[data-day]")].filter((b) => b.checked).map((b) => b.dataset.day),
+    start: row.querySelector(".win-start").value,
+    end: row.querySelector(".win-end").value,
+  }));
+  // Without windows the zone does not matter: send one every server knows.
+  return { timezone: windows.length ? F.timezone.value.trim() || "UTC" : "UTC", windows };
+}
+
+$("#cam-window-add").addEventListener("click", () => $("#cam-windows").append(windowRow()));
 
 function actionRows(selected, thresholds) {
   const names = [...new Set([...ACTIONS, ...selected])];
@@ -68,6 +100,11 @@ function fill(camera) {
   F.stream_fps.value = s.stream_fps;
   F.max_width.value = s.max_width;
   F.pose.value = s.pose;
+  F.pose_input.value = s.pose_input ? String(s.pose_input) : "";
+  const schedule = s.schedule || { timezone: BROWSER_TZ, windows: [] };
+  F.timezone.value = schedule.windows.length ? schedule.timezone : BROWSER_TZ;
+  clear($("#cam-windows")).append(...schedule.windows.map(windowRow));
+  showTest(null);
   clear($("#cam-actions")).append(...actionRows(s.actions || [], s.thresholds || {}));
   $("#cam-extra-actions").value = "";
   const areas = $("#camera-areas");
@@ -94,10 +131,52 @@ function settingsFromForm() {
     stream_fps: num(F.stream_fps),
     max_width: num(F.max_width),
     pose: F.pose.value.trim() || "default",
+    pose_input: F.pose_input.value ? Number(F.pose_input.value) : null,
     actions,
     thresholds,
+    schedule: scheduleFromForm(),
   };
 }
+
+// Connection test --------------------------------------------------------------------------------
+const testResult = $("#camera-test-result");
+
+function showTest(result) {
+  clear(testResult);
+  testResult.hidden = !result;
+  if (!result) return;
+  testResult.className = `test-result message ${result.ok ? "ok" : "error"}`;
+  const facts = result.ok
+    ? [result.width && `${result.width}×${result.height}`, result.codec, result.fps && `${result.fps} fps`].filter(Boolean).join(" · ")
+    : "";
+  testResult.append(h("div", { class: "test-message" }, result.message), facts ? h("div", { class: "small test-facts" }, facts) : null);
+  // Only a JPEG data URL from our own API is shown; anything else is ignored.
+  if (typeof result.snapshot === "string" && result.snapshot.startsWith("data:image/jpeg;base64,")) {
+    testResult.append(h("img", { class: "test-snapshot", alt: "First frame of the tested stream", src: result.snapshot }));
+  }
+}
+
+$("#camera-test").addEventListener("click", async () => {
+  const url = F.stream_url.value.trim();
+  if (!url) return say(message, "Enter the stream URL to test.");
+  say(message, "");
+  const button = $("#camera-test");
+  button.disabled = true;
+  button.textContent = "Testing…";
+  showTest(null);
+  try {
+    // An unchanged URL of a saved camera is masked in the form: test the stored one on the server.
+    const result = editing && url === editing.stream_url
+      ? await post(`/cameras/${editing.id}/test`, {})
+      : await post("/cameras/test", { stream_url: url });
+    showTest(result);
+  } catch (err) {
+    showTest({ ok: false, message: err.message });
+  } finally {
+    button.disabled = false;
+    button.textContent = "Test connection";
+  }
+});
 
 form.addEventListener("submit", async (e) => {
   e.preventDefault();

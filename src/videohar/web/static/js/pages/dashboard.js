@@ -10,6 +10,7 @@ import { ago, epoch, label, num, pct } from "../lib/format.js";
 const MAX_LIVE = 4;
 const SNAPSHOT_EVERY_MS = 3000;
 const STATUS_EVERY_MS = 5000;
+const RETRIES = 3; // quick media retries before a card says "No signal"
 
 const data = pageData();
 const apis = data.apis || {};
@@ -35,16 +36,51 @@ function setMedia(card) {
     return;
   }
   if (!card.img) {
-    card.img = h("img", { alt: "" });
-    card.img.addEventListener("error", () => {
-      clear(box).append(h("div", { class: "placeholder" }, "No signal"));
-      card.img = null;
-      card.live = false;
+    const img = h("img", { alt: "" });
+    card.img = img;
+    card.failures = 0;
+    img.addEventListener("load", () => {
+      card.failures = 0;
     });
+    img.addEventListener("error", () => mediaFailed(card, img));
     // The text shows through until the first frame covers it.
     clear(box).append(h("div", { class: "placeholder behind" }, live ? "Connecting…" : "Waiting for a frame…"), card.img);
   }
   if (card.img.getAttribute("src") !== src) card.img.src = src;
+}
+
+/**
+ * An <img> fires `error` only when the server answers with something that is not an image (a stream that
+ * ends fires `load`). Most such answers are transient: a 401 because the 15-minute access cookie expired
+ * (an <img> cannot refresh it; the status API call below does), a 404 snapshot while the camera starts, a
+ * 5xx during a restart. So ask the status API first and retry with backoff; "No signal" is only for a
+ * camera that is really not delivering.
+ */
+async function mediaFailed(card, img) {
+  if (card.img !== img) return; // an image replaced since (view toggled, re-rendered): not ours to handle
+  card.failures = (card.failures || 0) + 1;
+  let status = null;
+  if (apis["/cameras/{camera_id}/status"]) {
+    try {
+      status = await get(`/cameras/${card.camera.id}/status`);
+    } catch {
+      /* unknown: treat as transient */
+    }
+  }
+  if (card.img !== img) return;
+  const down = status && status.state !== "online" && status.state !== "connecting";
+  if (down || card.failures > RETRIES) {
+    const box = card.el.querySelector(".media");
+    clear(box).append(h("div", { class: "placeholder" }, "No signal", status?.reason ? h("div", { class: "small" }, status.reason) : null));
+    card.img = null;
+    card.live = false; // refreshStatus tries again every few seconds
+    return;
+  }
+  setTimeout(() => {
+    if (card.img !== img || !card.visible) return;
+    const base = card.live ? streamUrl(card) : `/get_snapshot/${card.camera.id}`;
+    img.src = `${base}?retry=${Date.now()}`;
+  }, Math.min(4000, 250 * 2 ** card.failures));
 }
 
 function stopMedia(card) {
@@ -68,6 +104,7 @@ function buildCard(camera) {
   const el = h("article", { class: "card", dataset: { camera: camera.id } },
     h("div", { class: "card-head" },
       h("span", { class: "card-title", title: camera.name }, camera.name),
+      h("span", { class: "chip paused", dataset: { schedule: "" }, hidden: true }, "outside schedule"),
       h("span", { class: "badge", dataset: { status: "" } }, "unknown"),
     ),
     h("div", { class: "media" }),
@@ -148,6 +185,9 @@ async function refreshStatus() {
         const rec = d.recognition || null;
         setBadge(card, s.state);
         card.el.querySelector("[data-status]").title = s.reason || "";
+        const paused = card.el.querySelector("[data-schedule]");
+        paused.hidden = rec?.state !== "outside_schedule";
+        paused.title = rec?.reason || "";
         const fps = rec ? rec.fps : d.published_fps;
         setStat(card, "fps", num(fps));
         card.el.querySelector("[data-stat='fps']").title = rec ? "frames analysed per second" : "frames published per second (no recognition)";
