@@ -1,7 +1,7 @@
 """Browser fixtures: a real uvicorn server on a free port and Debian's Chromium driven by Playwright.
 
 Playwright never downloads a browser here: it drives `/usr/bin/chromium` (installed by
-`scripts/setup-system-packages`). Without it the browser tests are skipped, not failed.
+`scripts/setup-system-packages`). Without it the browser tests fail (they are never skipped).
 """
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import av
 import httpx
+import numpy as np
 import pytest
+import redis
+import simplejpeg
 
 CHROMIUM = os.environ.get("VIDEOHAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -138,10 +143,10 @@ class UI:
         with session_scope() as db:
             create_user(db, username=username, email=f"{username}@example.com", password=PASSWORD, role=Role(role))
 
-    def api(self, username: str) -> httpx.Client:
+    def api(self, username: str, password: str = PASSWORD) -> httpx.Client:
         """An httpx client logged in with Bearer, to check through the API what the UI did."""
         client = httpx.Client(base_url=self.site.url, timeout=10)
-        r = client.post("/login", json={"username": username, "password": PASSWORD})
+        r = client.post("/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text
         client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
         client.cookies.clear()
@@ -160,8 +165,71 @@ class UI:
         page.wait_for_url("**/ui/dashboard")
 
     def shot(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
+        """`test-output/screenshots/<name>.png`, the whole page from its top (the sticky top bar stays on top)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    @staticmethod
+    def synthetic_pickle(classes: Sequence[tuple[str, int, int]], seed: int = 0, fps: float = 10.0) -> bytes:
+        """An mmaction2 / pyskl annotation pickle of generated (not real) people: (action, label index, count)
+        each, 4 s per sample. The fastest honest way to give a dataset classes a model can tell apart."""
+        from peers.skeletons import annotations_pickle, synthetic_annotations
+
+        anns = [
+            ann
+            for i, (action, label, count) in enumerate(classes)
+            for ann in synthetic_annotations(action, label, count, seed + i, fps=fps)
+        ]
+        return annotations_pickle(anns)
+
+    @staticmethod
+    def give_event_a_clip(event_id: int, actions: Sequence[str] = ("walk",), seconds: float = 4.0) -> None:
+        """Write the clip and skeleton file a worker would have written for an event: demo-clip frames with
+        one generated person per action (track ids 1, 2, ...), then point the event row at them."""
+        from videohar.config import get_settings
+        from videohar.datasets.synthetic import generate_sequence
+        from videohar.db.models import Event
+        from videohar.db.session import session_scope
+        from videohar.media.clips import ClipFrame, write_mp4, write_skeleton
+        from videohar.media.store import event_media_dir
+        from videohar.supervisor import DEMO_CLIP
+
+        fps = 10.0
+        rng = np.random.default_rng(event_id)
+        people = [generate_sequence(a, seconds=seconds, fps=fps, rng=rng, noise=0.3) for a in actions]
+        frames: list[ClipFrame] = []
+        with av.open(str(DEMO_CLIP)) as container:
+            for image in container.decode(video=0):
+                if len(frames) == len(people[0]):
+                    break
+                i = len(frames)
+                record = [
+                    {
+                        "track_id": n + 1,
+                        "box": [
+                            float(kps[i, :, 0].min()),
+                            float(kps[i, :, 1].min()),
+                            float(kps[i, :, 0].max()),
+                            float(kps[i, :, 1].max()),
+                        ],
+                        "score": 0.9,
+                        "keypoints": [[float(x), float(y), float(s)] for x, y, s in kps[i]],
+                    }
+                    for n, kps in enumerate(people)
+                ]
+                jpeg = simplejpeg.encode_jpeg(image.to_ndarray(format="rgb24"), quality=80)
+                frames.append(ClipFrame(i / fps, jpeg, record))
+        media = get_settings().media_path
+        with session_scope() as db:
+            event = db.get(Event, event_id)
+            assert event is not None, event_id
+            folder = event_media_dir(media, event.camera_id, event.started_at)
+            mp4, skeleton = folder / f"{event_id}.mp4", folder / f"{event_id}.json"
+            width, height = write_mp4(mp4, frames)
+            write_skeleton(skeleton, frames, width, height)
+            event.clip_path = mp4.relative_to(media).as_posix()
+            event.skeleton_path = skeleton.relative_to(media).as_posix()
 
 
 @pytest.fixture
@@ -170,3 +238,85 @@ def ui(site: LiveServer) -> Iterator[UI]:
     yield helper
     for client in helper.clients:
         client.close()
+
+
+class TrainerThread:
+    """The `videohar trainer` loop in a thread of this process (same database and media folder).
+
+    `hold_after(epoch)` makes a training run stop after that epoch until `release(epoch)`: the job
+    stays `running` with its progress written, so a test can look at a run in flight without racing
+    a fast CPU, then let it finish."""
+
+    def __init__(self) -> None:
+        self.worker_id = "browser-trainer"
+        self.stop = threading.Event()
+        self.holds: dict[int, threading.Event] = {}
+        self.reached: dict[int, threading.Event] = {}
+        self.thread = threading.Thread(target=self._loop, name="browser-trainer", daemon=True)
+
+    def hold_after(self, *epochs: int) -> None:
+        for epoch in epochs:
+            self.holds[epoch] = threading.Event()
+            self.reached[epoch] = threading.Event()
+
+    def release(self, epoch: int) -> None:
+        self.holds[epoch].set()
+
+    def _progress(self, fields: dict[str, Any]) -> None:
+        epoch = fields.get("epoch")
+        if "loss" not in fields or epoch not in self.holds:
+            return
+        self.reached[epoch].set()
+        self.holds[epoch].wait(90)  # never forever: a failed test must not hang the run
+
+    def _loop(self) -> None:
+        from videohar.training.jobs import claim, run_job
+
+        while not self.stop.is_set():
+            try:
+                job_id = claim(self.worker_id)
+            except Exception:  # a locked SQLite file or a database blip: try again, as the real trainer does
+                job_id = None
+            if job_id is None:
+                self.stop.wait(0.2)
+                continue
+            run_job(job_id, self.worker_id, progress_cb=self._progress)
+
+    def close(self) -> None:
+        self.stop.set()
+        for gate in self.holds.values():
+            gate.set()
+        self.thread.join(60)
+
+
+@pytest.fixture
+def trainer(site: LiveServer) -> Iterator[TrainerThread]:
+    """A trainer running jobs (extraction, recording, training) while the test drives the browser."""
+    worker = TrainerThread()
+    worker.thread.start()
+    yield worker
+    worker.close()
+
+
+@pytest.fixture
+def pipeline(site: LiveServer, redis_url: str) -> Iterator[None]:
+    """Ingest and recognition services in threads of this process, as `videohar up` runs them."""
+    from videohar.cameras.ingest import IngestService, IngestSettings
+    from videohar.cameras.provider import load_camera_specs
+    from videohar.config import get_settings
+    from videohar.worker.service import WorkerService, WorkerSettings
+
+    ingest = IngestService(
+        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
+    )
+    worker = WorkerService(
+        redis.Redis.from_url(redis_url), get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3)
+    )
+    stop = threading.Event()
+    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
+    for t in threads:
+        t.start()
+    yield
+    stop.set()
+    for t in threads:
+        t.join(30)

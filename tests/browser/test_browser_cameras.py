@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 # The pages behave the same on either database; the browser journeys run once, on SQLite.
@@ -154,4 +156,66 @@ def test_draw_rectangle_and_polygon_then_reload(page, ui) -> None:
     (moved,) = api.get(f"/cameras/{camera_id}/areas").json()
     assert moved["name"] == "Gate"
     assert min(p[0] for p in moved["points"]) == pytest.approx(128 + 64, abs=4)
+    assert not page.dialogs and not page.console_errors
+
+
+def test_connection_test_pose_input_and_schedule_in_the_form(page, ui) -> None:
+    from videohar.supervisor import DEMO_CLIP
+
+    ui.create_account("tess")
+    ui.login(page, "tess")
+    page.goto("/ui/cameras")
+    page.click("#camera-new")
+    page.fill("#cam-name", "Walkway")
+    page.fill("#cam-url", DEMO_CLIP.resolve().as_uri())
+    page.click("#camera-test")
+    result = page.locator("#camera-test-result.ok")
+    result.wait_for(timeout=15_000)
+    assert "768×576" in result.inner_text() and "h264" in result.inner_text()
+    snapshot = "#camera-test-result img.test-snapshot"
+    page.wait_for_function(f"() => document.querySelector('{snapshot}')?.naturalWidth === 480")
+    ui.shot(page, "cameras-connection-test")
+
+    # a source that fails: a clear message, and the password typed into the URL is not repeated
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    page.fill("#cam-url", f"rtsp://admin:Pa55word-x@127.0.0.1:{closed}/live")
+    page.click("#camera-test")
+    failed = page.locator("#camera-test-result.error")
+    failed.wait_for(timeout=15_000)
+    assert "connection refused" in failed.inner_text() and "Pa55word-x" not in failed.inner_text()
+    assert page.locator("#camera-test-result img").count() == 0
+
+    # recognition settings: pose input size and an overnight schedule window
+    page.fill("#cam-url", DEMO_CLIP.resolve().as_uri())
+    page.select_option("#cam-pose-input", "256")
+    page.click("#cam-window-add")
+    window = page.locator(".schedule-window").first
+    window.locator("input[data-day='sat']").check()
+    window.locator(".win-start").fill("22:00")
+    window.locator(".win-end").fill("06:00")
+    page.fill("#cam-timezone", "Asia/Tokyo")
+    page.click("#camera-save")
+    page.locator("tr[data-camera]", has_text="Walkway").wait_for()
+    (camera,) = ui.api("tess").get("/cameras").json()
+    assert camera["settings"]["pose_input"] == 256
+    assert camera["settings"]["schedule"] == {
+        "timezone": "Asia/Tokyo",
+        "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "start": "22:00", "end": "06:00"}],
+    }
+
+    # editing: the form shows what was saved, and the test of the (masked) saved URL runs on the server
+    page.reload()
+    page.locator("tr[data-camera]", has_text="Walkway").get_by_role("button", name="Edit").click()
+    assert page.input_value("#cam-pose-input") == "256" and page.input_value("#cam-timezone") == "Asia/Tokyo"
+    assert page.locator(".schedule-window .win-start").input_value() == "22:00"
+    page.click("#camera-test")
+    page.locator("#camera-test-result.ok").wait_for(timeout=15_000)
+    ui.shot(page, "cameras-schedule")
+    # a bad schedule is refused with the server's message and nothing changes
+    page.locator(".schedule-window input[data-day]").evaluate_all("els => els.forEach((e) => (e.checked = false))")
+    page.click("#camera-save")
+    page.locator("#camera-message", has_text="schedule").wait_for()
+    assert ui.api("tess").get(f"/cameras/{camera['id']}").json()["settings"] == camera["settings"]
     assert not page.dialogs and not page.console_errors

@@ -3,8 +3,6 @@ extracted (a trainer thread runs the job), then label a segment with the keyboar
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -31,18 +29,6 @@ def cut_demo(dst: Path, start_s: float = 8.0, seconds: float = 3.0) -> Path:
         for packet in stream.encode():
             out.mux(packet)
     return dst
-
-
-@pytest.fixture
-def trainer(site) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    from videohar.training.jobs import Trainer
-
-    stop = threading.Event()
-    thread = threading.Thread(target=Trainer("browser-trainer", idle_s=0.2).run, args=(stop,), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(60)
 
 
 def test_upload_then_label_a_segment_with_the_keyboard(page, ui, trainer, tmp_path) -> None:

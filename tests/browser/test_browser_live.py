@@ -42,35 +42,122 @@ def test_an_event_arrives_live_on_the_events_page(page, ui) -> None:
     event_id = r.json()["id"]
     toast = page.locator(".toast.event", has_text="hands up")
     toast.wait_for()
-    assert "Desk" in toast.inner_text()
+    assert "Desk" in toast.inner_text() and "Hall" in toast.inner_text()  # the camera's name, not "camera 1"
     page.locator(f".event-row[data-event='{event_id}']").wait_for()
     ui.shot(page, "events-live-toast")
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
     assert not page.console_errors and not page.dialogs
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_live_toast_names_the_camera_as_text(page, ui) -> None:
+    ui.create_account("tom")
+    api = ui.api("tom")
+    camera = api.post("/cameras", json={"name": HOSTILE, "stream_url": "rtsp://192.0.2.41/cam"}).json()
+    ui.login(page, "tom")
+    page.locator(".card-title", has_text=HOSTILE).wait_for()
+    r = api.post("/events", json={"camera_id": camera["id"], "label": "fall", "score": 0.9, "area_name": "Stairs"})
+    assert r.status_code == 201, r.text
+    toast = page.locator(".toast.event", has_text="Stairs")
+    toast.wait_for()
+    assert HOSTILE in toast.inner_text()  # shown literally: the name is text, never markup
+    assert page.locator("img[src='x']").count() == 0
+    # the dashboard card of that camera shows the event as its latest action
+    action = page.locator(f".card[data-camera='{camera['id']}'] [data-stat='action']")
+    assert action.inner_text().lower().startswith("fall")
+    ui.shot(page, "dashboard-live-toast")
+    assert not page.dialogs and not page.console_errors
+
+
 @pytest.fixture
-def pipeline(site, redis_url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Ingest and recognition services in threads of this process, as `videohar up` runs them."""
+def ingest_only(site, redis_url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Just the ingest role in a thread (raw frames; no recognition CPU)."""
     from videohar.cameras.ingest import IngestService, IngestSettings
     from videohar.cameras.provider import load_camera_specs
-    from videohar.config import get_settings
-    from videohar.worker.service import WorkerService, WorkerSettings
 
-    ingest = IngestService(
+    service = IngestService(
         redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
     )
-    worker = WorkerService(
-        redis.Redis.from_url(redis_url), get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3)
-    )
     stop = threading.Event()
-    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
-    for t in threads:
-        t.start()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
     yield
     stop.set()
-    for t in threads:
-        t.join(30)
+    thread.join(30)
+
+
+# Records whether any dashboard card ever said "No signal".
+WATCH_NO_SIGNAL = """() => {
+  window.sawNoSignal = false;
+  new MutationObserver(() => {
+    if (document.querySelector('#camera-grid').textContent.includes('No signal')) window.sawNoSignal = true;
+  }).observe(document.querySelector('#camera-grid'), { subtree: true, childList: true, characterData: true });
+}"""
+
+
+def test_an_expired_access_cookie_does_not_flash_no_signal(page, ui, ingest_only) -> None:
+    # An <img> cannot refresh the 15-minute access cookie; the dashboard used to show "No signal" whenever a
+    # stream was (re)opened after it expired, until its next status poll. Now it refreshes and retries.
+    ui.create_account("nina")
+    api = ui.api("nina")
+    body = {"name": "Walkway", "stream_url": DEMO_CLIP.resolve().as_uri(), "recognition": False}
+    camera = api.post("/cameras", json=body).json()
+    ui.login(page, "nina")
+    page.click("#view-raw")
+    img = f".card[data-camera='{camera['id']}'] .media img"
+    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
+    first = page.wait_for_function(
+        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=30_000
+    ).json_value()
+    page.evaluate(WATCH_NO_SIGNAL)
+
+    page.context.clear_cookies(name="vh_access")  # what the browser does when the cookie's max-age ends
+    page.click("#view-recognized")  # opens a new stream without a cookie: 401
+    wait_for(
+        lambda: any(c["name"] == "vh_access" for c in page.context.cookies()), 15, what="the session to be refreshed"
+    )
+    page.click("#view-raw")
+    page.wait_for_function(
+        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
+        arg=[img, first],
+        timeout=20_000,
+    )
+    assert page.evaluate("window.sawNoSignal") is False
+    assert not page.console_errors
+
+
+def test_a_camera_outside_its_schedule_streams_and_says_so(page, ui, pipeline) -> None:
+    from datetime import UTC, datetime
+
+    ui.create_account("sam")
+    api = ui.api("sam")
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    away = days[(datetime.now(UTC).weekday() + 3) % 7]  # a whole day, days from now
+    schedule = {"timezone": "UTC", "windows": [{"days": [away], "start": "00:00", "end": "00:00"}]}
+    body = {"name": "Night gate", "stream_url": DEMO_CLIP.resolve().as_uri(), "settings": {"schedule": schedule}}
+    camera = api.post("/cameras", json=body).json()
+    ui.login(page, "sam")
+    page.click("#view-recognized")
+    card = f".card[data-camera='{camera['id']}']"
+    paused = page.locator(f"{card} [data-schedule]", has_text="outside schedule")
+    paused.wait_for(timeout=30_000)
+    assert away in paused.get_attribute("title")
+    # the recognized view still shows the camera: its frames keep changing
+    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
+    img = f"{card} .media img"
+    first = page.wait_for_function(
+        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=30_000
+    ).json_value()
+    page.wait_for_function(
+        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
+        arg=[img, first],
+        timeout=20_000,
+    )
+    assert page.locator(f"{card} [data-stat='people']").inner_text() == "0"
+    ui.shot(page, "dashboard-outside-schedule")
+    assert not page.console_errors
 
 
 def test_demo_camera_streams_shows_processes_and_plays_an_event_clip(page, ui, pipeline) -> None:

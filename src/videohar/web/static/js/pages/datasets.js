@@ -20,6 +20,18 @@ function progressBar(fraction, text) {
     h("span", { style: { width: `${Math.round(100 * Math.min(1, fraction || 0))}%` } }), h("em", {}, text ?? `${Math.round(100 * (fraction || 0))}%`));
 }
 
+/** Own labels get a hotkey each for the labelling view: the first free letter of the name, else a digit
+ * ("o" stays free for the automatic "other" class). */
+function withHotkeys(names) {
+  const used = new Set(["o"]);
+  return names.map((name) => {
+    const lower = name.toLowerCase();
+    const key = lower === "other" ? "o" : [...lower].find((c) => /[a-z]/.test(c) && !used.has(c)) ?? [..."123456789"].find((d) => !used.has(d));
+    if (key) used.add(key);
+    return key ? { name, hotkey: key } : { name };
+  });
+}
+
 // ---- all datasets --------------------------------------------------------------------------------
 async function listView() {
   const [datasets, sets] = await Promise.all([get("/datasets"), get("/label_sets")]);
@@ -62,7 +74,7 @@ async function listView() {
     e.preventDefault();
     const body = { name: $("#ds-name").value.trim(), description: $("#ds-description").value.trim() };
     if (setSelect.value) body.label_set = setSelect.value;
-    else body.labels = $("#ds-labels").value.split(",").map((s) => s.trim()).filter(Boolean).map((name) => ({ name }));
+    else body.labels = withHotkeys($("#ds-labels").value.split(",").map((s) => s.trim()).filter(Boolean));
     try {
       const created = await post("/datasets", body);
       location.assign(`/ui/datasets?dataset=${created.id}`);
@@ -157,24 +169,63 @@ function uploadPanel(dataset) {
   return h("section", { class: "panel" }, h("h2", {}, "Upload a video"), message, form);
 }
 
-async function recordPanel(dataset) {
-  const cameras = await get("/cameras").catch(() => []);
-  if (!cameras.length) return null;
-  const message = h("div", { class: "message", role: "alert", hidden: true });
-  const form = h("form", { id: "record-form" },
-    h("div", { class: "field-row" },
-      h("div", { class: "field" }, h("label", { for: "record-camera" }, "Camera"), h("select", { id: "record-camera" }, cameras.map((c) => h("option", { value: c.id }, c.name)))),
-      h("div", { class: "field" }, h("label", { for: "record-seconds" }, "Seconds"), h("input", { id: "record-seconds", type: "number", min: 1, max: 3600, value: 10 }))),
-    h("button", { type: "submit" }, "Record"));
+/** mmaction2 / pyskl skeleton annotations: each sample becomes a skeleton-only clip labelled over all its frames. */
+function importPanel(dataset) {
+  const message = h("div", { class: "message", role: "alert", hidden: true, id: "import-message" });
+  const bar = h("div", { id: "import-progress" });
+  const form = h("form", { id: "import-form" },
+    h("div", { class: "field" }, h("label", { for: "import-file" }, "Annotation pickle (label = index in this dataset's labels)"),
+      h("input", { id: "import-file", type: "file", accept: ".pkl,.pickle", required: true })),
+    h("div", { class: "field" }, h("label", { for: "import-fps" }, "Frame rate of the sequences"),
+      h("input", { id: "import-fps", type: "number", min: "1", max: "240", step: "any", value: "30", required: true })),
+    h("button", { type: "submit", id: "import-submit" }, "Import"), bar);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const file = $("#import-file").files[0];
+    if (!file) return;
+    const data = new FormData();
+    data.append("file", file);
+    data.append("fps", $("#import-fps").value);
+    say(message, "");
+    $("#import-submit").disabled = true;
     try {
-      const clip = await post(`/datasets/${dataset.id}/clips`, { camera_id: Number($("#record-camera").value), seconds: Number($("#record-seconds").value) });
-      if (clip.job_id) jobs.set(clip.id, clip.job_id);
-      say(message, "Recording started.", "ok");
+      const result = await upload(`/datasets/${dataset.id}/import`, data, (f) => clear(bar).append(progressBar(f, `uploading ${Math.round(100 * f)}%`)));
+      const skipped = result.skipped_labels.length ? `; skipped label indexes ${result.skipped_labels.join(", ")} (not in this dataset)` : "";
+      say(message, `Imported ${result.clips} clip${result.clips === 1 ? "" : "s"} with ${result.segments} segment${result.segments === 1 ? "" : "s"}${skipped}.`, "ok");
+      $("#import-file").value = "";
       refreshClips(dataset);
     } catch (err) {
       say(message, err.message);
+    } finally {
+      clear(bar);
+      $("#import-submit").disabled = false;
+    }
+  });
+  return h("section", { class: "panel" }, h("h2", {}, "Import mmaction2 annotations"), message, form);
+}
+
+async function recordPanel(dataset) {
+  const cameras = await get("/cameras").catch(() => []);
+  if (!cameras.length) return null;
+  const message = h("div", { class: "message", role: "alert", hidden: true, id: "record-message" });
+  const form = h("form", { id: "record-form" },
+    h("div", { class: "field-row" },
+      h("div", { class: "field" }, h("label", { for: "record-camera" }, "Camera"), h("select", { id: "record-camera" }, cameras.map((c) => h("option", { value: c.id }, c.name)))),
+      h("div", { class: "field" }, h("label", { for: "record-seconds" }, "Seconds"), h("input", { id: "record-seconds", type: "number", min: "1", max: "3600", value: "10" }))),
+    h("button", { type: "submit", id: "record-submit" }, "Record"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("#record-submit").disabled = true;
+    try {
+      const seconds = Number($("#record-seconds").value);
+      const clip = await post(`/datasets/${dataset.id}/clips`, { camera_id: Number($("#record-camera").value), seconds });
+      if (clip.job_id) jobs.set(clip.id, clip.job_id);
+      say(message, `Recording ${seconds} s: a trainer process records the camera, then the clip can be labelled.`, "ok");
+      refreshClips(dataset);
+    } catch (err) {
+      say(message, err.message);
+    } finally {
+      $("#record-submit").disabled = false;
     }
   });
   return h("section", { class: "panel" }, h("h2", {}, "Record from a camera"), message, form);
@@ -194,7 +245,7 @@ async function datasetView(id) {
       h("section", { class: "panel table-wrap" },
         h("table", {}, h("thead", {}, h("tr", {}, ["Clip", "Status", "Labels", "Frames", "People", "Segments", ""].map((t) => h("th", {}, t)))), h("tbody", { id: "clip-body" })),
         h("div", { id: "clip-empty" })),
-      h("div", {}, uploadPanel(dataset), await recordPanel(dataset))));
+      h("div", {}, uploadPanel(dataset), await recordPanel(dataset), importPanel(dataset))));
   await refreshClips(dataset);
 }
 

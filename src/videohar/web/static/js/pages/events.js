@@ -99,12 +99,19 @@ function toDatasetControl(event) {
     select.append(...list.map((d) => h("option", { value: d.id }, d.name)));
   });
   button.addEventListener("click", async () => {
+    button.disabled = true;
     try {
       const clip = await post(`/events/${event.id}/to_dataset`, { dataset_id: Number(select.value) });
-      toast("Added to the dataset", "ok");
-      box.append(h("a", { class: "button small", href: `/ui/label?dataset=${clip.dataset_id}&clip=${clip.id}` }, "Label it"));
+      const name = select.selectedOptions[0]?.textContent ?? "the dataset";
+      toast(`Added to ${name}`, "ok");
+      box.querySelector(".added")?.remove();
+      box.append(h("span", { class: "added row" },
+        h("a", { class: "button small", id: "open-dataset", href: `/ui/datasets?dataset=${clip.dataset_id}` }, `Open ${name}`),
+        h("a", { class: "button small primary", href: `/ui/label?dataset=${clip.dataset_id}&clip=${clip.id}` }, "Label it")));
     } catch (err) {
       toastError(err);
+    } finally {
+      button.disabled = false;
     }
   });
   return box;

@@ -15,10 +15,17 @@ const state = { dataset: null, clip: null, segments: [], labels: [], current: nu
 let video = null;
 
 // ---- time <-> frames ---------------------------------------------------------------------------
-const frameNow = () => Math.max(0, Math.min(state.frames - 1, Math.floor(video.currentTime * state.fps + 1e-4)));
+const clampFrame = (frame) => Math.max(0, Math.min(state.frames - 1, frame));
+const frameAtTime = () => clampFrame(Math.floor(video.currentTime * state.fps + 1e-4));
+// While paused, the frame is the one stepped to, not one read back from the video's time: the video may end a
+// little before frames / fps (the clip's fps is rounded, recorded frames are unevenly spaced), so a seek to the
+// last frame comes back clamped and would read as the frame before. null while playing.
+let pausedFrame = 0;
+const frameNow = () => pausedFrame ?? frameAtTime();
 function seekFrame(frame) {
+  frame = clampFrame(frame);
+  pausedFrame = frame;
   video.pause();
-  frame = Math.max(0, Math.min(state.frames - 1, frame));
   video.currentTime = (frame + 0.01) / state.fps;
   updatePlayhead(frame);
 }
@@ -66,6 +73,13 @@ async function deleteSegment(id) {
   } catch (err) {
     toastError(err);
   }
+}
+
+/** Accept or reject a model pre-label, then select the next one still pending (review with Enter / Delete). */
+async function review(seg, accepted) {
+  await updateSegment(seg.id, { accepted });
+  const next = [...state.segments].filter(pending).sort((a, b) => a.start_frame - b.start_frame || a.track_id - b.track_id)[0];
+  if (next) select(next.id);
 }
 
 function nudge(edge, delta) {
@@ -164,8 +178,8 @@ function renderDetail() {
       h("button", { type: "button", class: "small", id: "end-minus", onclick: () => nudge("end", -1) }, "−1"),
       h("button", { type: "button", class: "small", id: "end-plus", onclick: () => nudge("end", 1) }, "+1")),
     h("div", { class: "row gap-top" },
-      pending(seg) || seg.accepted === false ? h("button", { type: "button", class: "small primary", id: "accept-segment", onclick: () => updateSegment(seg.id, { accepted: true }) }, "Accept") : null,
-      pending(seg) ? h("button", { type: "button", class: "small", id: "reject-segment", onclick: () => updateSegment(seg.id, { accepted: false }) }, "Reject") : null,
+      pending(seg) || seg.accepted === false ? h("button", { type: "button", class: "small primary", id: "accept-segment", title: "Accept (Enter)", onclick: () => review(seg, true) }, "Accept") : null,
+      pending(seg) ? h("button", { type: "button", class: "small", id: "reject-segment", title: "Reject (Delete)", onclick: () => review(seg, false) }, "Reject") : null,
       h("button", { type: "button", class: "small", onclick: () => seekFrame(seg.start_frame) }, "Go to start"),
       h("button", { type: "button", class: "small danger", id: "delete-segment", onclick: () => deleteSegment(seg.id) }, "Delete")),
   );
@@ -235,10 +249,10 @@ function onKey(e) {
     if (seg) {
       if (frame + 1 > seg.start_frame) updateSegment(seg.id, { end_frame: frame + 1 });
     } else if (state.mark) createSegment(state.mark.track, state.mark.start, frame + 1);
-  } else if (e.key === "Enter" && seg) {
-    updateSegment(seg.id, { accepted: true });
+  } else if (e.key === "Enter" && seg && seg.source === "model") {
+    review(seg, true);
   } else if ((e.key === "Delete" || e.key === "Backspace") && seg) {
-    pending(seg) ? updateSegment(seg.id, { accepted: false }) : deleteSegment(seg.id);
+    pending(seg) ? review(seg, false) : deleteSegment(seg.id);
   } else if (e.key === "Escape") {
     state.selected = null;
     state.mark = null;
@@ -247,6 +261,39 @@ function onKey(e) {
     pickLabel(hotkey.name);
   } else return;
   e.preventDefault();
+}
+
+// ---- pre-labels ---------------------------------------------------------------------------------------
+const PRELABEL_POLL_MS = 500;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Start a `prelabel` job with the model this clip's camera runs, follow it, then show its proposals selected. */
+async function prelabel() {
+  const button = $("#prelabel");
+  const info = $("#prelabel-status");
+  button.disabled = true;
+  try {
+    const minScore = Math.min(100, Math.max(0, Number($("#prelabel-min").value) || 0)) / 100;
+    const started = await post(`${base}/prelabel`, { min_score: minScore });
+    let job = await get(`/jobs/${started.job_id}`);
+    while (["queued", "running"].includes(job.status)) {
+      info.textContent = job.status === "queued" ? `model #${started.model_id}: waiting for a trainer process…` : `model #${started.model_id}: ${pct(job.progress?.fraction ?? 0)} of the people scored`;
+      await sleep(PRELABEL_POLL_MS);
+      job = await get(`/jobs/${started.job_id}`);
+    }
+    if (job.status !== "succeeded") throw new Error(`pre-labelling ${job.status}: ${job.error || "no reason given"}`);
+    state.segments = await get(`${base}/segments`);
+    const first = state.segments.filter(pending).sort((a, b) => a.start_frame - b.start_frame || a.track_id - b.track_id)[0];
+    if (first) state.selected = first.id;
+    const n = job.result?.proposals ?? state.segments.filter(pending).length;
+    toast(n ? `${n} pre-label${n === 1 ? "" : "s"} to review: Enter accepts, Delete rejects` : "The model proposed nothing above that confidence", "ok");
+    renderAll();
+  } catch (err) {
+    toastError(err);
+  } finally {
+    info.textContent = "";
+    button.disabled = false;
+  }
 }
 
 // ---- start ------------------------------------------------------------------------------------------
@@ -271,8 +318,15 @@ async function start() {
   get(`${base}/media/skeleton`).then((doc) => overlay.load(doc)).catch(() => overlay.stop());
   video.addEventListener("timeupdate", () => updatePlayhead(frameNow()));
   video.addEventListener("seeked", () => updatePlayhead(frameNow()));
-  video.addEventListener("play", () => ($("#play").textContent = "Pause"));
-  video.addEventListener("pause", () => ($("#play").textContent = "Play"));
+  video.addEventListener("play", () => {
+    pausedFrame = null;
+    $("#play").textContent = "Pause";
+  });
+  video.addEventListener("pause", () => {
+    pausedFrame ??= frameAtTime();
+    updatePlayhead(frameNow());
+    $("#play").textContent = "Play";
+  });
   const tick = () => {
     if (!video.paused) updatePlayhead(frameNow());
     requestAnimationFrame(tick);
@@ -291,16 +345,7 @@ async function start() {
       toastError(err);
     }
   });
-  $("#prelabel").addEventListener("click", async () => {
-    try {
-      const proposals = await post(`${base}/prelabel`, {});
-      state.segments = await get(`${base}/segments`);
-      toast(`${proposals.length} pre-label${proposals.length === 1 ? "" : "s"} to review`, "ok");
-      renderAll();
-    } catch (err) {
-      toastError(err);
-    }
-  });
+  $("#prelabel").addEventListener("click", prelabel);
   document.addEventListener("keydown", onKey);
   renderAll();
   document.body.dataset.ready = "1";

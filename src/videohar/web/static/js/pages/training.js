@@ -8,12 +8,22 @@ import { toast, toastError } from "../lib/toast.js";
 const POLL_MS = 1000;
 const data = pageData();
 const isAdmin = data.user?.role === "admin";
+const isViewer = data.user?.role === "viewer";
 const wantedDataset = new URLSearchParams(location.search).get("dataset");
 const histories = new Map(); // job id -> [{epoch, loss, val_loss, val_accuracy}] gathered while polling
 let datasets = [];
+let cameras = [];
 let selectedJob = null;
 let selectedModel = null;
 let activeId = null;
+let defaultId = null;
+
+/** The activation scope picked above the models table: null = the default, else a camera id. */
+const scope = () => (Number($("#model-scope").value) || null);
+const scopeBody = () => (scope() ? { camera_id: scope() } : {});
+const cameraName = (id) => cameras.find((c) => c.id === id)?.name ?? `camera ${id}`;
+/** The default needs an admin; a camera needs an operator (the API checks write access to it). */
+const canChange = () => !isViewer && (isAdmin || scope() !== null);
 
 const datasetName = (id) => datasets.find((d) => d.id === id)?.name ?? `dataset ${id}`;
 const duration = (s) => (typeof s === "number" ? (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`) : "—");
@@ -66,9 +76,10 @@ function drawCurves(canvas, history, epochs) {
 function renderJobDetail(job) {
   const box = $("#job-detail");
   box.hidden = false;
+  box.dataset.job = job.id;
   const p = job.progress || {};
-  const history = job.status === "succeeded" && job.result?.model_id ? histories.get(job.id) || [] : histories.get(job.id) || [];
-  const canvas = h("canvas", { class: "curves", id: "job-curves" });
+  const history = histories.get(job.id) || [];
+  const canvas = h("canvas", { class: "curves", id: "job-curves", dataset: { epochs: history.length } });
   clear(box).append(
     h("div", { class: "row" }, h("h2", {}, `Run #${job.id}`), h("span", { class: `badge ${job.status}`, id: "job-status" }, label(job.status)), h("span", { class: "spacer" }),
       ["queued", "running"].includes(job.status) ? h("button", { type: "button", class: "small danger", id: "job-cancel", onclick: () => cancel(job) }, "Cancel") : null),
@@ -82,8 +93,8 @@ function renderJobDetail(job) {
       p.train_windows !== undefined ? [h("dt", {}, "Windows"), h("dd", {}, `${p.train_windows} train · ${p.val_windows} val`)] : null,
       job.error ? [h("dt", {}, "Error"), h("dd", { class: "error-text" }, job.error)] : null,
       job.result?.model_id ? [h("dt", {}, "Model"), h("dd", {}, h("button", { type: "button", class: "small", onclick: () => showModel(job.result.model_id) }, `Open model #${job.result.model_id}`))] : null),
-    canvas);
-  drawCurves(canvas, history, p.epochs || job.params?.epochs || 1);
+    history.length ? canvas : null);
+  if (history.length) drawCurves(canvas, history, p.epochs || job.params?.epochs || 1);
 }
 
 async function cancel(job) {
@@ -132,16 +143,54 @@ function comparisonText(m) {
   return typeof theirs === "number" ? `${pct(mine)} vs ${pct(theirs)}` : "—";
 }
 
+const signed = (d) => (typeof d === "number" ? `${d >= 0 ? "+" : "−"}${Math.abs(Math.round(d * 100))} pts` : "—");
+
+/** The new model against the one that was active when it was trained, on the same validation windows. */
+function comparisonBlock(m) {
+  const c = m.metrics?.comparison;
+  if (!c) return h("p", { class: "muted small", id: "model-comparison" }, "No model was active when this one was trained: nothing to compare with.");
+  if (c.error) return h("p", { class: "muted small", id: "model-comparison" }, `Not comparable with model #${c.old_model_id}: ${c.error}`);
+  const row = (name, key) => h("tr", {}, h("td", {}, name), h("td", {}, pct(c.new?.[key])), h("td", {}, pct(c.old?.[key])),
+    h("td", { class: key === "accuracy" ? "delta-accuracy" : "delta-f1" }, signed(c[`${key}_delta`])));
+  return h("div", { id: "model-comparison", class: "gap-top" },
+    h("p", {}, c.new_is_better ? h("span", { class: "badge ok" }, "better") : h("span", { class: "badge warn" }, "not better"),
+      ` than model #${c.old_model_id} (active when this one was trained), on this run's validation windows`),
+    h("table", { class: "compact" },
+      h("thead", {}, h("tr", {}, h("th"), h("th", {}, "this model"), h("th", {}, `model #${c.old_model_id}`), h("th", {}, "change"))),
+      h("tbody", {}, row("Accuracy", "accuracy"), row("Macro F1", "macro_f1"))));
+}
+
+/** Per-class precision / recall / F1 (a list of {label, precision, recall, f1, support}). */
+function perClassTable(m) {
+  const rows = m.metrics?.per_class;
+  if (!Array.isArray(rows) || !rows.length) return null;
+  return h("table", { class: "compact gap-top", id: "per-class" },
+    h("thead", {}, h("tr", {}, ["Label", "Precision", "Recall", "F1", "Windows"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, rows.map((r) => h("tr", { dataset: { label: r.label } }, h("td", {}, label(r.label)), h("td", {}, pct(r.precision)),
+      h("td", {}, pct(r.recall)), h("td", {}, pct(r.f1)), h("td", {}, String(r.support ?? "—"))))));
+}
+
 async function refreshModels() {
   let models = [];
+  const camera = scope();
   try {
-    [models, { model_id: activeId }] = await Promise.all([get("/models"), get("/models/active")]);
+    [models, { model_id: defaultId }, { model_id: activeId }] = await Promise.all([get("/models"), get("/models/active"),
+      camera ? get(`/models/active?camera_id=${camera}`) : Promise.resolve({ model_id: null })]);
   } catch (err) {
     clear($("#model-empty")).append(empty("Models could not be loaded", err.message));
     return;
   }
-  $("#active-model").textContent = activeId ? `Active by default: model #${activeId}` : "No model is active by default (the built-in rules run).";
-  $("#rollback").hidden = !isAdmin;
+  if (!camera) activeId = defaultId;
+  for (const m of models) {
+    const done = (m.metrics?.history || []).map((e) => ({ epoch: e.epoch, loss: e.train_loss, val_loss: e.val_loss, val_accuracy: e.val_accuracy }));
+    if (m.job_id && done.length > (histories.get(m.job_id)?.length ?? 0)) histories.set(m.job_id, done);
+  }
+  const byDefault = defaultId ? `model #${defaultId}` : "no trained model (the built-in rules run)";
+  $("#active-model").textContent = camera
+    ? `${cameraName(camera)} runs ${activeId ? `model #${activeId}` : "no trained model"}${activeId && activeId === defaultId ? " (the default)" : ""}`
+    : `Default: ${byDefault}`;
+  $("#active-model").dataset.active = activeId ?? "";
+  $("#rollback").hidden = !canChange();
   clear($("#model-body")).append(...models.map((m) => h("tr", { dataset: { model: m.id } },
     h("td", {}, h("b", {}, m.name), ` v${m.version} `, m.id === activeId ? h("span", { class: "badge active", id: "model-active-badge" }, "active") : null),
     h("td", {}, label(m.source)),
@@ -152,7 +201,7 @@ async function refreshModels() {
     h("td", { class: "muted small" }, when(m.created_at)),
     h("td", { class: "actions" },
       h("button", { type: "button", class: "small", onclick: () => showModel(m.id) }, "Details"),
-      isAdmin && m.id !== activeId ? h("button", { type: "button", class: "small primary", dataset: { activate: m.id }, onclick: () => activate(m) }, "Activate") : null))));
+      canChange() && m.id !== activeId ? h("button", { type: "button", class: "small primary", dataset: { activate: m.id }, onclick: () => activate(m) }, scope() ? `Activate for ${cameraName(scope())}` : "Activate") : null))));
   clear($("#model-empty")).append(...(models.length ? [] : [empty("No models yet", "A finished training run registers one.")]));
   if (selectedModel) showModel(selectedModel, models);
 }
@@ -163,17 +212,18 @@ async function showModel(id, models = null) {
   const box = $("#model-detail");
   box.hidden = false;
   const c = m.metrics?.comparison;
-  const perClass = m.metrics?.per_class || m.metrics?.per_label;
+  box.dataset.model = m.id;
   clear(box).append(
-    h("h2", {}, `${m.name} v${m.version}`),
+    h("h2", {}, `${m.name} v${m.version}`, " ", m.id === defaultId ? h("span", { class: "badge active" }, "default") : null),
     h("dl", { class: "kv" },
       h("dt", {}, "Accuracy"), h("dd", {}, pct(m.metrics?.accuracy)),
       h("dt", {}, "Macro F1"), h("dd", {}, pct(m.metrics?.macro_f1)),
       h("dt", {}, "Best epoch"), h("dd", {}, String(m.metrics?.best_epoch ?? "—")),
       h("dt", {}, "Input"), h("dd", {}, m.spec ? `T=${m.spec.T ?? m.spec.t ?? "?"} · ${m.spec.fps ?? "?"} fps` : "—"),
-      h("dt", {}, "Compared with"), h("dd", { id: "model-comparison" }, c ? (c.error ? `model #${c.old_model_id}: ${c.error}` : `model #${c.old_model_id}: ${comparisonText(m)}`) : "no active model at training time"),
+      h("dt", {}, "Compared with"), h("dd", {}, c ? `model #${c.old_model_id}: ${comparisonText(m)}` : "no active model at training time"),
       h("dt", {}, "Dataset"), h("dd", {}, m.dataset_id ? datasetName(m.dataset_id) : "—")),
-    perClass && typeof perClass === "object" ? h("p", { class: "muted small" }, Object.entries(perClass).map(([k, v]) => `${label(k)} ${typeof v === "number" ? pct(v) : pct(v?.f1 ?? v?.recall)}`).join(" · ")) : null,
+    comparisonBlock(m),
+    perClassTable(m),
     h("div", { class: "row gap-top artifacts" },
       m.artifacts.includes("confusion.png") ? h("figure", {}, h("img", { src: `/models/${m.id}/artifacts/confusion.png`, alt: "Confusion matrix", id: "confusion-img" }), h("figcaption", { class: "muted small" }, "Confusion matrix (validation)")) : null,
       m.artifacts.includes("curves.png") ? h("figure", {}, h("img", { src: `/models/${m.id}/artifacts/curves.png`, alt: "Training curves" }), h("figcaption", { class: "muted small" }, "Training curves")) : null),
@@ -182,8 +232,9 @@ async function showModel(id, models = null) {
 
 async function activate(m) {
   try {
-    await post(`/models/${m.id}/activate`, {});
-    toast(`${m.name} v${m.version} is now active; workers pick it up within seconds`, "ok");
+    await post(`/models/${m.id}/activate`, scopeBody());
+    const where = scope() ? `for ${cameraName(scope())}` : "by default";
+    toast(`${m.name} v${m.version} is now active ${where}; workers pick it up within seconds`, "ok");
     refreshModels();
   } catch (err) {
     toastError(err);
@@ -192,8 +243,9 @@ async function activate(m) {
 
 $("#rollback").addEventListener("click", async () => {
   try {
-    const r = await post("/models/rollback", {});
-    toast(r.model_id ? `Rolled back: model #${r.model_id} is active` : "Rolled back: no model is active", "ok");
+    const r = await post("/models/rollback", scopeBody());
+    const where = scope() ? cameraName(scope()) : "the default";
+    toast(r.model_id ? `Rolled back ${where}: model #${r.model_id} is active` : `Rolled back ${where}: no trained model is active`, "ok");
     refreshModels();
   } catch (err) {
     toastError(err);
@@ -204,6 +256,7 @@ $("#train-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { dataset_id: Number($("#train-dataset").value), epochs: Number($("#train-epochs").value), size: $("#train-size").value };
   if ($("#train-name").value.trim()) body.name = $("#train-name").value.trim();
+  if ($("#train-compare").value) body.compare_camera_id = Number($("#train-compare").value);
   try {
     const job = await post("/jobs", body);
     selectedJob = job.id;
@@ -214,7 +267,13 @@ $("#train-form").addEventListener("submit", async (e) => {
   }
 });
 
-datasets = await get("/datasets").catch(() => []);
+$("#model-scope").addEventListener("change", () => refreshModels());
+
+[datasets, cameras] = await Promise.all([get("/datasets").catch(() => []), get("/cameras").catch(() => [])]);
+$("#model-scope").append(...cameras.map((c) => h("option", { value: c.id }, c.name)));
+$("#model-scope").closest(".field-inline").hidden = !cameras.length;
+$("#train-compare").append(...cameras.map((c) => h("option", { value: c.id }, c.name)));
+$("#train-compare-field").hidden = !cameras.length;
 const select = $("#train-dataset");
 select.append(...datasets.map((d) => h("option", { value: d.id }, `${d.name} (${d.clips} clips)`)));
 if (wantedDataset) select.value = wantedDataset;
