@@ -4,6 +4,7 @@ label a segment with the keyboard, bring in a second class from mmaction2 annota
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -100,6 +101,40 @@ def test_from_up_to_a_labelled_segment_and_an_active_model(page, ui, up, tmp_pat
     segment.wait_for()
     page.locator("#sel-frames", has_text=f"1 – {end}").wait_for()
     page.locator("#clip-label-status", has_text="labelled").wait_for()
+    # the recorded people's skeletons are drawn over the paused video at the playhead: step to a frame with someone
+    ids = re.search(r"dataset=(\d+)&clip=(\d+)", page.url)
+    assert ids, page.url
+    doc = page.request.get(f"/datasets/{ids[1]}/clips/{ids[2]}/media/skeleton").json()
+    visible = [
+        f["index"] for f in doc["frames"] if any(sum(k[2] >= 0.2 for k in p["keypoints"]) >= 5 for p in f["people"])
+    ]
+    assert visible, "the recording tracked nobody"
+    target = min(visible, key=lambda i: abs(i - end))
+    for _ in range(abs(target - end)):
+        page.keyboard.press("ArrowRight" if target > end else "ArrowLeft")
+    page.locator("#frame-now", has_text=re.compile(f"^{target}$")).wait_for()
+    page.wait_for_function(
+        """() => {
+          const c = document.querySelector('#label-player canvas');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < d.length; i += 4) if (d[i]) return true;
+          return false;
+        }""",
+        timeout=10_000,
+    )
+    # ... and letterboxed like the video, so a skeleton lies on its person (a stretched canvas did not)
+    boxes = page.evaluate(
+        """() => {
+          const fit = (el, w, h) => {
+            const r = el.getBoundingClientRect(), s = Math.min(r.width / w, r.height / h);
+            if (getComputedStyle(el).objectFit !== 'contain') return [r.left, r.top, r.width, r.height];
+            return [r.left + (r.width - w * s) / 2, r.top + (r.height - h * s) / 2, w * s, h * s];
+          };
+          const v = document.querySelector('#label-video'), c = document.querySelector('#label-player canvas');
+          return [fit(v, v.videoWidth, v.videoHeight), fit(c, c.width, c.height)];
+        }"""
+    )
+    assert boxes[0] == pytest.approx(boxes[1], abs=2), boxes
     ui.shot(page, "journey-3-labelled")
 
     # a second class: people lying down, from mmaction2 annotations, through the import control

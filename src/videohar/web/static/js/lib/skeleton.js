@@ -28,6 +28,9 @@ export class SkeletonOverlay {
     this.data = null;
     this.running = true;
     this.tick = this.tick.bind(this);
+    // A seek while paused (frame stepping) need not present a frame to requestVideoFrameCallback
+    // (headless Chromium does not): draw the new position directly.
+    video.addEventListener("seeked", () => this.draw());
   }
 
   load(raw) {
@@ -53,6 +56,13 @@ export class SkeletonOverlay {
 
   tick() {
     if (!this.running || !this.data) return;
+    this.draw();
+    if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(this.tick);
+    else requestAnimationFrame(this.tick);
+  }
+
+  draw() {
+    if (!this.running || !this.data) return;
     const { video, canvas } = this;
     const w = this.data.width || video.videoWidth;
     const h = this.data.height || video.videoHeight;
@@ -75,7 +85,5 @@ export class SkeletonOverlay {
       }
       for (const p of k) if (p && (p[2] ?? 1) >= MIN_SCORE) ctx.fillRect(p[0] - 2, p[1] - 2, 4, 4);
     }
-    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(this.tick);
-    else requestAnimationFrame(this.tick);
   }
 }
