@@ -19,8 +19,9 @@ import av
 import httpx
 import numpy as np
 import pytest
-import redis
 import simplejpeg
+
+from peers.roles import running_roles
 
 CHROMIUM = os.environ.get("VIDEOHAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -301,22 +302,5 @@ def trainer(site: LiveServer) -> Iterator[TrainerThread]:
 @pytest.fixture
 def pipeline(site: LiveServer, redis_url: str) -> Iterator[None]:
     """Ingest and recognition services in threads of this process, as `videohar up` runs them."""
-    from videohar.cameras.ingest import IngestService, IngestSettings
-    from videohar.cameras.provider import load_camera_specs
-    from videohar.config import get_settings
-    from videohar.worker.service import WorkerService, WorkerSettings
-
-    ingest = IngestService(
-        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
-    )
-    worker = WorkerService(
-        redis.Redis.from_url(redis_url), get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3)
-    )
-    stop = threading.Event()
-    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
-    for t in threads:
-        t.start()
-    yield
-    stop.set()
-    for t in threads:
-        t.join(30)
+    with running_roles(redis_url):
+        yield

@@ -9,24 +9,12 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from peers.page_scripts import FRAME_DIGEST
 from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
 
 # The pages behave the same on either database; the browser journeys run once, on SQLite.
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-# Draws the dashboard's MJPEG <img> into a canvas (same origin: not tainted) and hashes its pixels.
-FRAME_DIGEST = """(img) => {
-  if (!img || !img.complete || !img.naturalWidth) return null;
-  const c = document.createElement('canvas');
-  c.width = img.naturalWidth; c.height = img.naturalHeight;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const d = ctx.getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) >>> 0;
-  return h;
-}"""
 
 
 def test_an_event_arrives_live_on_the_events_page(page, ui) -> None:

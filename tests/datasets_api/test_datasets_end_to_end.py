@@ -9,8 +9,8 @@ from pathlib import Path
 
 import av
 import pytest
-import redis
 
+from peers.roles import start_roles
 from peers.skeletons import synthetic_pickle
 from peers.waiting import wait_for
 
@@ -38,21 +38,6 @@ def upload(client, headers, dataset_id: int, path: Path):  # type: ignore[no-unt
         return client.post(
             f"/datasets/{dataset_id}/uploads", files={"file": (path.name, fh, "video/mp4")}, headers=headers
         )
-
-
-def start_roles(redis_url: str, media: Path, stop: threading.Event) -> list[threading.Thread]:
-    from videohar.cameras.ingest import IngestService, IngestSettings
-    from videohar.cameras.provider import load_camera_specs
-    from videohar.worker.service import WorkerService, WorkerSettings
-
-    ingest = IngestService(
-        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
-    )
-    worker = WorkerService(redis.Redis.from_url(redis_url), media, settings=WorkerSettings(sync_interval_s=0.3))
-    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
-    for t in threads:
-        t.start()
-    return threads
 
 
 # The full loop runs once, on SQLite (a minute of CPU); the API and job claims run on both databases.

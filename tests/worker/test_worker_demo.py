@@ -12,6 +12,7 @@ import pytest
 import redis
 import simplejpeg
 
+from peers.roles import start_roles
 from peers.waiting import wait_for
 from videohar.bus import keys
 from videohar.bus.frames import read_latest
@@ -21,21 +22,6 @@ from videohar.supervisor import DEMO_CLIP
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "correct horse battery"
-
-
-def start_roles(redis_url: str, media, stop: threading.Event) -> list[threading.Thread]:  # type: ignore[no-untyped-def]
-    from videohar.cameras.ingest import IngestService, IngestSettings
-    from videohar.cameras.provider import load_camera_specs
-    from videohar.worker.service import WorkerService, WorkerSettings
-
-    ingest = IngestService(
-        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
-    )
-    worker = WorkerService(redis.Redis.from_url(redis_url), media, settings=WorkerSettings(sync_interval_s=0.3))
-    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
-    for t in threads:
-        t.start()
-    return threads
 
 
 def test_worker_tracks_people_filters_areas_and_raises_loitering_with_clip(clean_state, redis_url):

@@ -6,7 +6,6 @@ checked on real instants; the pipeline and the worker service are run on real de
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ import pytest
 import redis
 import simplejpeg
 
+from peers.roles import running_roles
 from peers.waiting import wait_for
 from videohar.bus import keys
 from videohar.bus.frames import Frame, FrameMeta, read_latest
@@ -247,25 +247,8 @@ def test_pose_input_sets_the_backend_network_size(clean_state, redis_url, demo_j
 
 @pytest.fixture
 def roles(clean_state, redis_url) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    from videohar.cameras.ingest import IngestService, IngestSettings
-    from videohar.cameras.provider import load_camera_specs
-    from videohar.config import get_settings
-    from videohar.worker.service import WorkerService, WorkerSettings
-
-    ingest = IngestService(
-        redis.Redis.from_url(redis_url), load_camera_specs, settings=IngestSettings(sync_interval_s=0.3)
-    )
-    worker = WorkerService(
-        redis.Redis.from_url(redis_url), get_settings().media_path, settings=WorkerSettings(sync_interval_s=0.3)
-    )
-    stop = threading.Event()
-    threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in (ingest, worker)]
-    for t in threads:
-        t.start()
-    yield
-    stop.set()
-    for t in threads:
-        t.join(30)
+    with running_roles(redis_url):
+        yield
 
 
 @on_sqlite
