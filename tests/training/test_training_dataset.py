@@ -109,6 +109,17 @@ def test_split_keeps_each_clip_or_group_in_one_split(by):
     np.testing.assert_array_equal(again.x, val.x)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_split_never_takes_the_only_clip_of_a_class_into_validation(seed):
+    """One recorded clip of "walk" beside ten imported clips of "lie": walk must be in training."""
+    y = [0, 0] + [1] * 30
+    clip_ids = ["recorded", "recorded"] + [f"imported{i // 3}" for i in range(30)]
+    ws = WindowSet.from_arrays(np.zeros((32, 16, 17, 3)), y, ["walk", "lie"], clip_ids=clip_ids, spec=SMALL_SPEC)
+    train, val = split_windows(ws, 0.2, seed=seed)
+    assert train.class_counts().tolist() == [2, 30 - len(val)]
+    assert len(val) > 0 and "recorded" not in set(val.clip_ids)
+
+
 def test_split_needs_two_groups():
     ws = WindowSet.from_arrays(np.zeros((4, 16, 17, 3)), [0, 1, 0, 1], ["a", "b"], clip_ids=["c"] * 4,
                                spec=SMALL_SPEC)  # fmt: skip

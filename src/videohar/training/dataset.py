@@ -337,7 +337,9 @@ def split_windows(
     """Split by clip or by camera group, so all windows of one clip land in one split.
 
     Groups are taken into the validation split at random, but first one group for each
-    class that appears in at least two groups, so validation covers every class it can.
+    class that appears in at least two groups, so validation covers every class it can;
+    a group is never taken when it holds the last training windows of a class (a class seen
+    in one clip only must be learnt, not just validated).
     """
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
@@ -354,16 +356,22 @@ def split_windows(
     target = val_fraction * len(windows)
     chosen = np.zeros(len(uniq), dtype=bool)
     order = rng.permutation(len(uniq))
+
+    def leaves_train_coverage(g: int) -> bool:
+        in_train = per_group[~chosen].sum(axis=0) - per_group[g]
+        return bool(np.all(in_train[per_group[g] > 0] > 0))
+
     for cls in np.argsort(per_group.sum(axis=0)):
         holders = [g for g in order if per_group[g, cls] > 0]
-        if len(holders) < 2 or any(chosen[g] for g in holders):
+        if len(holders) < 2 or any(chosen[g] for g in holders) or not leaves_train_coverage(holders[0]):
             continue
         if per_group[chosen].sum() + per_group[holders[0]].sum() <= max(target, 1) * 1.5:
             chosen[holders[0]] = True
     for g in order:
         if per_group[chosen].sum() >= target or chosen.sum() == len(uniq) - 1:
             break
-        chosen[g] = True
+        if leaves_train_coverage(g):
+            chosen[g] = True
     if not chosen.any():
         chosen[order[0]] = True
     val_mask = chosen[inverse]

@@ -110,7 +110,11 @@ def _check_inputs(train_ws: WindowSet, val_ws: WindowSet | None) -> None:
     if len(train_ws) == 0:
         raise ValueError("training set is empty")
     if len(np.unique(train_ws.y)) < 2:
-        raise ValueError("training set needs windows of at least 2 classes")
+        present = sorted({train_ws.labels[i] for i in np.unique(train_ws.y)})
+        raise ValueError(
+            f"training set needs windows of at least 2 classes, got only {present}: label segments of another "
+            "action (of at least one window's length), in more than one clip when you want it validated too"
+        )
     if val_ws is not None and (val_ws.labels != train_ws.labels or val_ws.spec != train_ws.spec):
         raise ValueError("validation windows have different labels or window spec than training windows")
 
