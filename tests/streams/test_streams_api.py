@@ -146,3 +146,54 @@ def test_image_serves_only_media_files(live_server, app_env):
         assert r.status_code in (404, 400), (bad, r.status_code)
         assert b"top secret" not in r.content
     assert httpx.get(f"{base}/image/events/a.jpg").status_code == 401
+
+
+def test_a_signed_link_opens_one_image_without_a_session_until_it_expires(live_server, app_env, monkeypatch):
+    """LINE's servers fetch alert images without logging in: the alert carries a signed link."""
+    from datetime import UTC, datetime
+    from urllib.parse import urlsplit
+
+    from videohar.config import get_settings, reset_settings
+    from videohar.db.models import Camera, Event
+    from videohar.media import signed_urls
+    from videohar.notify.dispatch import event_payload
+
+    base = live_server
+    media = get_settings().media_path
+    (media / "events").mkdir(parents=True, exist_ok=True)
+    jpeg = simplejpeg.encode_jpeg(np.full((8, 8, 3), 200, np.uint8))
+    (media / "events" / "snap.jpg").write_bytes(jpeg)
+    (media / "events" / "other.jpg").write_bytes(jpeg)
+
+    monkeypatch.setenv("VIDEOHAR_PUBLIC_URL", "https://har.example.com")
+    reset_settings()
+    try:
+        event = Event(
+            id=7, camera_id=1, label="fall", score=0.9, snapshot_path="events/snap.jpg", started_at=datetime.now(UTC)
+        )
+        url = event_payload(event, Camera(id=1, name="door"), timezone="UTC")["snapshot_url"]
+    finally:
+        monkeypatch.delenv("VIDEOHAR_PUBLIC_URL")
+        reset_settings()
+    parts = urlsplit(url)
+    assert url.startswith("https://har.example.com/image/events/snap.jpg?exp=") and "&sig=" in url
+    r = httpx.get(f"{base}{parts.path}?{parts.query}")  # no session, no token
+    assert r.status_code == 200 and r.content == jpeg
+
+    query = dict(p.split("=", 1) for p in parts.query.split("&"))
+    secret = get_settings().secret()
+    for path, q in (
+        ("events/other.jpg", parts.query),  # the signature opens only its own file
+        ("events/snap.jpg", f"exp={int(query['exp']) + 1}&sig={query['sig']}"),  # a longer life is refused
+        ("events/snap.jpg", f"exp={query['exp']}&sig={query['sig'][:-2]}AA"),  # a changed signature too
+        ("events/snap.jpg", f"exp={query['exp']}"),
+        ("events/snap.jpg", signed_urls.sign(secret, "events/snap.jpg", ttl_s=-5)),  # expired
+        ("events/snap.jpg", signed_urls.sign("another key", "events/snap.jpg")),
+    ):
+        r = httpx.get(f"{base}/image/{path}?{q}")
+        assert r.status_code == 401, (path, q, r.status_code)
+        assert r.content != jpeg
+    assert httpx.get(f"{base}/image/events/snap.jpg?exp=1&sig={'x' * 65}").status_code == 422
+    # a signed link to a path outside the media folder still opens nothing
+    r = httpx.get(f"{base}/image/%2e%2e/secret.jpg?{signed_urls.sign(secret, '../secret.jpg')}")
+    assert r.status_code in (400, 404)

@@ -75,6 +75,21 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def optional_user(
+    request: Request,
+    db: DB,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User | None:
+    """No credentials at all is None (the route decides, e.g. by a signed link); bad ones are still a 401."""
+    if credentials is None and not request.cookies.get(ACCESS_COOKIE):
+        return None
+    return current_user(request, db, settings, credentials)
+
+
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+
+
 def require_role(*roles: Role):  # type: ignore[no-untyped-def]
     allowed = {r.value for r in roles}
 

@@ -24,6 +24,7 @@ from videohar.config import get_settings
 from videohar.db.base import utcnow
 from videohar.db.models import Camera, Event, Notification
 from videohar.db.notify_models import NotifyDelivery, NotifyTarget
+from videohar.media import signed_urls
 from videohar.notify import outbox
 from videohar.notify.message import AlertMessage, is_public_https_url
 from videohar.notify.rules import RuleSpec, claim_cooldown, event_facts, matching, rules_for_event
@@ -71,7 +72,8 @@ def event_payload(event: Event, camera: Camera, *, timezone: str) -> dict[str, A
     snapshot = safe_media_relpath(event.snapshot_path)
     snapshot_url = None
     if public and snapshot and is_public_https_url(public):
-        snapshot_url = f"{public}/image/{quote(snapshot)}"
+        # LINE fetches the image without a session: a signed link opens this one file for a week
+        snapshot_url = f"{public}/image/{quote(snapshot)}?{signed_urls.sign(settings.secret(), snapshot)}"
     return {
         "event_id": event.id,
         "camera_id": camera.id,

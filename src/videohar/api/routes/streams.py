@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from videohar.api.deps import DB, CurrentUser, SettingsDep
+from videohar.api.deps import DB, UNAUTHORIZED, CurrentUser, MaybeUser, SettingsDep
 from videohar.api.routes.cameras import camera_or_error
 from videohar.api.schemas import CameraId, errors
 from videohar.bus import keys
@@ -14,6 +16,7 @@ from videohar.bus.connection import get_redis
 from videohar.bus.frames import MJPEG_MEDIA_TYPE, FrameHub, mjpeg_parts, read_latest
 from videohar.cameras.access import visible_query
 from videohar.cameras.ingest import ONLINE, read_status
+from videohar.media import signed_urls
 from videohar.media.paths import UnsafeMediaPath, resolve_media
 
 router = APIRouter(tags=["streams"])
@@ -95,9 +98,20 @@ def recognized_stream(camera_id: CameraId, request: Request, user: CurrentUser, 
     return _stream(request, camera_id, keys.BOXED_IMAGE)
 
 
-@router.get("/image/{path:path}", response_class=FileResponse, responses={**JPEG_DOC, **errors(401, 404)})
-def image(path: str, user: CurrentUser, settings: SettingsDep) -> FileResponse:
-    """A stored image under the media directory; anything else (traversal, symlinks out) is a 404."""
+@router.get("/image/{path:path}", response_class=FileResponse, responses={**JPEG_DOC, **errors(401, 404, 422)})
+def image(
+    path: str,
+    user: MaybeUser,
+    settings: SettingsDep,
+    exp: Annotated[int | None, Query(ge=0, le=2**40, description="Expiry (Unix time) of a signed link.")] = None,
+    sig: Annotated[str | None, Query(max_length=64, description="Signature of a signed link.")] = None,
+) -> FileResponse:
+    """A stored image under the media directory; anything else (traversal, symlinks out) is a 404.
+
+    Without a session, a signed link (`exp` + `sig`, made for alert images that LINE fetches) opens
+    exactly this path until it expires."""
+    if user is None and not (exp is not None and sig and signed_urls.verify(settings.secret(), path, exp, sig)):
+        raise UNAUTHORIZED
     try:
         target = resolve_media(settings.media_path, path)
     except UnsafeMediaPath:
