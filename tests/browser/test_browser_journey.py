@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from peers.page_scripts import FRAME_DIGEST
+from peers.page_scripts import wait_for_live_frames
 from peers.waiting import wait_for
 
 # The pages behave the same on either database; the browser journeys run once, on SQLite.
@@ -40,15 +40,7 @@ def test_from_up_to_a_labelled_segment_and_an_active_model(page, ui, up, tmp_pat
     card.wait_for()
     camera_id = card.get_attribute("data-camera")
     img = f".card[data-camera='{camera_id}'] .media img"
-    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
-    first = page.wait_for_function(
-        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=30_000
-    ).json_value()
-    page.wait_for_function(
-        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
-        arg=[img, first],
-        timeout=20_000,
-    )
+    wait_for_live_frames(page, img)
     ui.shot(page, "journey-1-dashboard")
 
     # a dataset with my own labels (hotkeys are given to them)
@@ -97,6 +89,7 @@ def test_from_up_to_a_labelled_segment_and_an_active_model(page, ui, up, tmp_pat
         f["index"] for f in doc["frames"] if any(sum(k[2] >= 0.2 for k in p["keypoints"]) >= 5 for p in f["people"])
     ]
     assert visible, "the recording tracked nobody"
+    # (recorded frames keep their uneven capture times: the playhead must show the picture of the frame it names)
     target = min(visible, key=lambda i: abs(i - end))
     for _ in range(abs(target - end)):
         page.keyboard.press("ArrowRight" if target > end else "ArrowLeft")

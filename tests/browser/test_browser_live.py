@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from peers.page_scripts import FRAME_DIGEST
+from peers.page_scripts import FRAME_DIGEST, wait_for_live_frames
 from peers.waiting import wait_for
 from videohar.supervisor import DEMO_CLIP
 
@@ -133,16 +133,8 @@ def test_a_camera_outside_its_schedule_streams_and_says_so(page, ui, pipeline) -
     paused.wait_for(timeout=30_000)
     assert away in paused.get_attribute("title")
     # the recognized view still shows the camera: its frames keep changing
-    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
     img = f"{card} .media img"
-    first = page.wait_for_function(
-        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=30_000
-    ).json_value()
-    page.wait_for_function(
-        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
-        arg=[img, first],
-        timeout=20_000,
-    )
+    wait_for_live_frames(page, img)
     assert page.locator(f"{card} [data-stat='people']").inner_text() == "0"
     ui.shot(page, "dashboard-outside-schedule")
     assert not page.console_errors
@@ -176,15 +168,7 @@ def test_demo_camera_streams_shows_processes_and_plays_an_event_clip(page, ui, p
     # dashboard: the recognized stream's frames change, and the card shows live figures
     page.goto("/ui/dashboard")
     img = f".card[data-camera='{camera['id']}'] .media img"
-    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
-    first = page.wait_for_function(
-        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=60_000
-    ).json_value()
-    page.wait_for_function(
-        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
-        arg=[img, first],
-        timeout=20_000,
-    )
+    wait_for_live_frames(page, img, first_timeout_ms=60_000)
     page.locator(f".card[data-camera='{camera['id']}'] .badge.active").wait_for(timeout=20_000)
     fps = f".card[data-camera='{camera['id']}'] [data-stat='fps']"
     page.wait_for_function("(sel) => /^[0-9]/.test(document.querySelector(sel).textContent)", arg=fps, timeout=20_000)

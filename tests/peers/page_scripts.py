@@ -13,3 +13,16 @@ FRAME_DIGEST = """(img) => {
   for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) >>> 0;
   return h;
 }"""
+
+
+def wait_for_live_frames(page, img: str, *, first_timeout_ms: int = 30_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the MJPEG <img> at selector `img` shows a frame, then a different one."""
+    page.evaluate(f"window.frameDigest = {FRAME_DIGEST}")
+    first = page.wait_for_function(
+        "(sel) => window.frameDigest(document.querySelector(sel))", arg=img, timeout=first_timeout_ms
+    ).json_value()
+    page.wait_for_function(
+        "([sel, first]) => ![null, first].includes(window.frameDigest(document.querySelector(sel)))",
+        arg=[img, first],
+        timeout=20_000,
+    )

@@ -22,7 +22,6 @@ import errno
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 import av
 import av.error
 import redis
+from pydantic import BaseModel, ConfigDict, Field
 
 from videohar.cameras.sources import encode_jpeg, input_spec
 from videohar.cameras.urls import NETWORK_SCHEMES
@@ -40,20 +40,20 @@ SNAPSHOT_MAX = (480, 360)
 """The preview is small: it only has to show that the picture is the right one."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
+class ProbeResult(BaseModel):
+    """`ok=false` with a `message` when the source fails (refused, timed out, not a video, auth failed);
+    the message never contains the URL's credentials. Also the API's answer to a connection test."""
+
+    model_config = ConfigDict(frozen=True)
+
     ok: bool
     message: str
     width: int | None = None
     height: int | None = None
     codec: str | None = None
     fps: float | None = None
-    snapshot: str | None = None
-    """A small JPEG of the first frame as a `data:` URL."""
+    snapshot: str | None = Field(None, description="The first frame, downscaled, as a data:image/jpeg URL.")
     elapsed_ms: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 class ProbeFailed(Exception):
@@ -193,7 +193,7 @@ def probe_source(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> ProbeResu
     thread.join(timeout_s + 0.5)
     result = box.get("result") or ProbeResult(ok=False, message=f"timed out: no frame within {timeout_s:g} s")
     elapsed = int((time.monotonic() - started) * 1000)
-    return ProbeResult(**{**result.as_dict(), "message": scrub(result.message, url), "elapsed_ms": elapsed})
+    return result.model_copy(update={"message": scrub(result.message, url), "elapsed_ms": elapsed})
 
 
 class ProbeBusy(Exception):

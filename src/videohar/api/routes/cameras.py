@@ -145,18 +145,7 @@ class CameraTestOptions(BaseModel):
     timeout_s: float = TimeoutField
 
 
-class CameraTestOut(BaseModel):
-    """`ok=false` with a `message` when the source fails (refused, timed out, not a video, auth failed);
-    the message never contains the URL's credentials."""
-
-    ok: bool
-    message: str
-    width: int | None = None
-    height: int | None = None
-    codec: str | None = None
-    fps: float | None = None
-    snapshot: str | None = Field(None, description="The first frame, downscaled, as a data:image/jpeg URL.")
-    elapsed_ms: int = 0
+CameraTestOut = ProbeResult
 
 
 def _run_test(user: User, url: str, timeout_s: float) -> CameraTestOut:
@@ -166,7 +155,7 @@ def _run_test(user: User, url: str, timeout_s: float) -> CameraTestOut:
     except ProbeBusy as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     log.info("connection test by %s of %s: %s", user.username, masked(url), result.message)
-    return CameraTestOut(**result.as_dict())
+    return result
 
 
 @router.post("/cameras/test", response_model=CameraTestOut, responses=errors(401, 403, 422, 429))

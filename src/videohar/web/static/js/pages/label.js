@@ -16,7 +16,23 @@ let video = null;
 
 // ---- time <-> frames ---------------------------------------------------------------------------
 const clampFrame = (frame) => Math.max(0, Math.min(state.frames - 1, frame));
-const frameAtTime = () => clampFrame(Math.floor(video.currentTime * state.fps + 1e-4));
+// Each frame's time in the video, from the skeleton file: recorded and event clips keep their capture times, which
+// are uneven (a slow first frame, dropped frames), so frame i is not at i / fps. Labels name skeleton frames, so the
+// playhead must show exactly the picture of the frame it names.
+let frameTimes = null;
+const timeOf = (frame) => (frameTimes ? frameTimes[frame] : frame / state.fps);
+function frameAtTime() {
+  const t = video.currentTime + 1e-3;
+  if (!frameTimes) return clampFrame(Math.floor(t * state.fps));
+  let lo = 0;
+  let hi = frameTimes.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (frameTimes[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return clampFrame(lo);
+}
 // While paused, the frame is the one stepped to, not one read back from the video's time: the video may end a
 // little before frames / fps (the clip's fps is rounded, recorded frames are unevenly spaced), so a seek to the
 // last frame comes back clamped and would read as the frame before. null while playing.
@@ -26,7 +42,7 @@ function seekFrame(frame) {
   frame = clampFrame(frame);
   pausedFrame = frame;
   video.pause();
-  video.currentTime = (frame + 0.01) / state.fps;
+  video.currentTime = timeOf(frame) + 0.005;
   updatePlayhead(frame);
 }
 const pctOf = (frame) => `${(100 * frame) / state.frames}%`;
@@ -315,7 +331,14 @@ async function start() {
   video = h("video", { preload: "auto", playsinline: true, muted: true, src: `${base}/media/video`, id: "label-video" });
   const overlay = new SkeletonOverlay(video, canvas);
   clear($("#label-player")).append(state.clip.has_video ? video : empty("No video", "This clip has skeletons only."), canvas);
-  get(`${base}/media/skeleton`).then((doc) => overlay.load(doc)).catch(() => overlay.stop());
+  const doc = await get(`${base}/media/skeleton`).catch(() => null);
+  if (doc) {
+    const times = [...(doc.frames || [])].sort((a, b) => a.index - b.index).map((f) => Number(f.t));
+    if (times.length === state.frames && times.every((t, i) => Number.isFinite(t) && (i === 0 || t > times[i - 1]))) {
+      frameTimes = times;
+    }
+    overlay.load(doc);
+  } else overlay.stop();
   video.addEventListener("timeupdate", () => updatePlayhead(frameNow()));
   video.addEventListener("seeked", () => updatePlayhead(frameNow()));
   video.addEventListener("play", () => {
