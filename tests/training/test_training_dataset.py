@@ -120,6 +120,37 @@ def test_split_never_takes_the_only_clip_of_a_class_into_validation(seed):
     assert len(val) > 0 and "recorded" not in set(val.clip_ids)
 
 
+def test_unevenly_timed_frames_give_windows_at_the_real_speed():
+    """A recording keeps capture times (a slow first frame, then drops): windows must match the motion as it
+    happened, the way a live worker resamples it, not the frames spread evenly at the mean rate."""
+    rng = np.random.default_rng(5)
+    seq = generate_sequence("walk", seconds=8.0, fps=20.0, rng=rng)  # the truth, every 50 ms
+    keep = np.r_[0, np.arange(16, 80, 2), np.arange(80, 160, 4)]  # a 0.8 s gap, then 10 fps, then 5 fps
+    times = keep / 20.0
+    frames = [[(1, seq[i])] for i in keep]
+    segments = [Segment("c", 1, 0, len(keep), "walk")]
+    labels = ["wave", "walk"]
+
+    def windows(clip: ClipTracks) -> np.ndarray:
+        return build_windows([clip], segments, labels, spec=SMALL_SPEC, stride_s=0.5).x
+
+    truth = build_windows(
+        [ClipTracks.from_frames("c", 20.0, [[(1, k)] for k in seq])],
+        [Segment("c", 1, 0, len(seq), "walk")],
+        labels,
+        spec=SMALL_SPEC,
+        stride_s=0.5,
+    ).x
+    timed = windows(ClipTracks.from_frames("c", len(keep) / 8.0, frames, times=times))
+    evenly = windows(ClipTracks.from_frames("c", (len(keep) - 1) / times[-1], frames))  # index / mean fps
+    n = min(len(truth), len(timed))
+    err_timed = np.abs(timed[:n] - truth[:n]).mean()
+    err_even = np.abs(evenly[: min(n, len(evenly))] - truth[: min(n, len(evenly))]).mean()
+    assert err_timed < 0.5 * err_even, (err_timed, err_even)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        ClipTracks.from_frames("c", 10.0, frames, times=times[::-1])
+
+
 def test_split_needs_two_groups():
     ws = WindowSet.from_arrays(np.zeros((4, 16, 17, 3)), [0, 1, 0, 1], ["a", "b"], clip_ids=["c"] * 4,
                                spec=SMALL_SPEC)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +137,11 @@ def load_doc(media_root: Path, clip: DatasetClip) -> dict[str, Any]:
 
 
 def clip_tracks(doc: dict[str, Any], clip: DatasetClip) -> ClipTracks:
-    """The clip's tracks as training series (frame index = position in the skeleton file)."""
+    """The clip's tracks as training series (frame index = position in the skeleton file, at its time)."""
     frames = [
         [(int(p["track_id"]), np.asarray(p["keypoints"], dtype=np.float32)) for p in f["people"]] for f in doc["frames"]
     ]
     group = clip.group or f"clip{clip.id}"
-    return ClipTracks.from_frames(str(clip.id), clip.fps or 10.0, frames, group=group)
+    times = [f.get("t") for f in doc["frames"]]
+    ok = all(isinstance(t, int | float) for t in times) and all(b > a for a, b in pairwise(times))
+    return ClipTracks.from_frames(str(clip.id), clip.fps or 10.0, frames, group=group, times=times if ok else None)

@@ -116,13 +116,13 @@ def prelabel(
             continue  # track shorter than a window
         scores = np.asarray(model.score(ws.x))
         best = scores.argmax(axis=1)
-        first_t = series.frames[0] / tracks.fps
+        first_t = float(tracks.time_of(series.frames[0]))
         ends = first_t + spec.seconds + np.arange(len(best)) * stride_s
         run: dict[str, Any] | None = None
         for end_t, idx, row in zip(ends, best, scores, strict=True):
             label, score = model.labels[idx], float(row[idx])
-            start_f = max(int(series.frames[0]), round((end_t - spec.seconds) * tracks.fps))
-            end_f = min(int(series.frames[-1]) + 1, round(end_t * tracks.fps) + 1)
+            start_f = max(int(series.frames[0]), tracks.frame_at(end_t - spec.seconds))
+            end_f = min(int(series.frames[-1]) + 1, tracks.frame_at(end_t) + 1)
             keep = label != other_label and score >= min_score
             if run is not None and (not keep or label != run["label"]):
                 proposals.append(run)

@@ -50,10 +50,33 @@ class ClipTracks:
     fps: float
     tracks: dict[int, TrackSeries]
     group: str | None = None
+    times: np.ndarray | None = None
+    """Seconds of each frame index. Recorded and event clips keep their capture times, which are
+    uneven (a slow first frame, drops); windows must see motion at its real speed, as workers do.
+    None = frames evenly spaced at `fps` (uploads, imports)."""
 
     def __post_init__(self) -> None:
         if not self.fps > 0:
             raise ValueError(f"clip {self.clip_id!r}: fps must be > 0, got {self.fps}")
+        if self.times is not None:
+            self.times = np.asarray(self.times, dtype=np.float64).reshape(-1)
+            if not np.all(np.isfinite(self.times)) or np.any(np.diff(self.times) <= 0):
+                raise ValueError(f"clip {self.clip_id!r}: frame times must be finite and strictly increasing")
+
+    def time_of(self, frames: np.ndarray | int) -> np.ndarray:
+        """Seconds of frame indices (past the last known time: extrapolated at `fps`)."""
+        f = np.asarray(frames, dtype=np.float64)
+        if self.times is None or not len(self.times):
+            return f / self.fps
+        last = len(self.times) - 1
+        inside = self.times[np.clip(f, 0, last).astype(np.int64)]
+        return np.where(f > last, self.times[last] + (f - last) / self.fps, inside)
+
+    def frame_at(self, t: float) -> int:
+        """The frame shown at time `t` (the last one that started by then)."""
+        if self.times is None or not len(self.times):
+            return round(t * self.fps)
+        return max(0, int(np.searchsorted(self.times, t + 1e-6, side="right")) - 1)
 
     @classmethod
     def from_frames(
@@ -62,6 +85,7 @@ class ClipTracks:
         fps: float,
         frames: Iterable[Iterable[tuple[int, np.ndarray]]],
         group: str | None = None,
+        times: Sequence[float] | None = None,
     ) -> ClipTracks:
         """From per-frame lists of (track id, (17, 3) keypoints), frame index = position."""
         per_track: dict[int, tuple[list[int], list[np.ndarray]]] = defaultdict(lambda: ([], []))
@@ -74,7 +98,8 @@ class ClipTracks:
             tid: TrackSeries(np.asarray(f), np.stack(k) if k else np.zeros((0, 17, 3), np.float32))
             for tid, (f, k) in per_track.items()
         }
-        return cls(clip_id=clip_id, fps=fps, tracks=tracks, group=group)
+        frame_times = None if times is None else np.asarray(times, dtype=np.float64)
+        return cls(clip_id=clip_id, fps=fps, tracks=tracks, group=group, times=frame_times)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +217,8 @@ def concat(sets: Sequence[WindowSet]) -> WindowSet:
     )
 
 
-def _track_buffer(track: TrackSeries, fps: float) -> SkeletonBuffer:
-    times = track.frames / fps
+def _track_buffer(track: TrackSeries, clip: ClipTracks) -> SkeletonBuffer:
+    times = clip.time_of(track.frames)
     span = float(times[-1] - times[0]) if len(times) else 0.0
     buffer = SkeletonBuffer(keep_seconds=span + 10.0, capacity=max(8, len(times)))
     box = np.zeros(4, np.float32)
@@ -282,7 +307,7 @@ def build_windows(
         if len(track.frames) == 0:
             continue
         group = clip.group or clip.clip_id
-        buffer = _track_buffer(track, clip.fps)
+        buffer = _track_buffer(track, clip)
         t0, t1 = float(buffer.times[0]), float(buffer.times[-1])
 
         def window_at(end: float, buffer=buffer, t0=t0, t1=t1) -> np.ndarray | None:
@@ -294,14 +319,14 @@ def build_windows(
 
         track_segments = segs_by_track.get((clip_id, track_id), [])
         for s in track_segments:
-            first, last = s.start_frame / clip.fps, (s.end_frame - 1) / clip.fps  # end_frame is exclusive
+            first, last = float(clip.time_of(s.start_frame)), float(clip.time_of(s.end_frame - 1))  # end exclusive
             for end in _window_ends(first, last, duration, stride_s):
                 w = window_at(float(end))
                 if w is not None:
                     labelled.append((clip_id, group, w, label_index[s.label]))
         if other_label is not None:
-            cuts = [(s.start_frame / clip.fps - other_margin_s, (s.end_frame - 1) / clip.fps + other_margin_s)
-                    for s in track_segments]  # fmt: skip
+            cuts = [(float(clip.time_of(s.start_frame)) - other_margin_s,
+                     float(clip.time_of(s.end_frame - 1)) + other_margin_s) for s in track_segments]  # fmt: skip
             for a, b in _subtract((t0, t1), cuts):
                 if b - a < duration:
                     continue
