@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +141,8 @@ def clip_tracks(doc: dict[str, Any], clip: DatasetClip) -> ClipTracks:
         [(int(p["track_id"]), np.asarray(p["keypoints"], dtype=np.float32)) for p in f["people"]] for f in doc["frames"]
     ]
     group = clip.group or f"clip{clip.id}"
-    times = [f.get("t") for f in doc["frames"]]
-    ok = all(isinstance(t, int | float) for t in times) and all(b > a for a, b in pairwise(times))
-    return ClipTracks.from_frames(str(clip.id), clip.fps or 10.0, frames, group=group, times=times if ok else None)
+    fps = clip.fps or 10.0
+    try:
+        return ClipTracks.from_frames(str(clip.id), fps, frames, group=group, times=[f.get("t") for f in doc["frames"]])
+    except (TypeError, ValueError):  # no usable capture times (missing, not increasing): evenly spaced at fps
+        return ClipTracks.from_frames(str(clip.id), fps, frames, group=group)

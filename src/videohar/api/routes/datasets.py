@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
-from videohar.api.body_limit import MULTIPART_OVERHEAD, dataset_upload_limit, too_large_message
+from videohar.api.body_limit import dataset_upload_limit, too_large_message
 from videohar.api.deps import DB, CurrentUser, SettingsDep
 from videohar.api.routes.cameras import camera_or_error
 from videohar.api.routes.events import event_or_404
@@ -258,15 +258,12 @@ def _clip_out(db: DB, c: DatasetClip, job_id: int | None = None) -> ClipOut:
     )
 
 
-async def _save_upload(request: Request, file: UploadFile, folder: FsPath, suffix: str) -> FsPath:
+async def _save_upload(file: UploadFile, folder: FsPath, suffix: str) -> FsPath:
     """Stream the upload to a file under `folder`, refusing it (413) past the configured size.
 
-    `UploadSizeLimit` already ended any request whose body ran past the limit plus the multipart
-    overhead; this is the exact check on the file part itself."""
+    `UploadSizeLimit` already ended any request whose declared or received body ran past the limit
+    plus the multipart overhead; this is the exact check on the file part itself."""
     limit = dataset_upload_limit()
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-        raise HTTPException(413, too_large_message(limit))
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=suffix)
     path, size = FsPath(name), 0
@@ -441,7 +438,6 @@ def event_to_dataset(
 )
 async def upload_video(
     dataset_id: DatasetId,
-    request: Request,
     user: CurrentUser,
     db: DB,
     settings: SettingsDep,
@@ -453,7 +449,7 @@ async def upload_video(
     media = settings.media_path
     suffix = FsPath(file.filename or "").suffix.lower()
     suffix = suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ".bin"
-    path = await _save_upload(request, file, clip_store.dataset_dir(media, dataset.id) / "uploads", suffix)
+    path = await _save_upload(file, clip_store.dataset_dir(media, dataset.id) / "uploads", suffix)
     try:
         info = probe_video(path)
         if info.duration_s > get_dataset_settings().max_video_seconds:
@@ -670,7 +666,6 @@ def export_dataset(dataset_id: DatasetId, user: CurrentUser, db: DB, settings: S
 )
 async def import_dataset(
     dataset_id: DatasetId,
-    request: Request,
     user: CurrentUser,
     db: DB,
     settings: SettingsDep,
@@ -681,7 +676,7 @@ async def import_dataset(
     `label` indexes this dataset's label set (labels out of range are skipped and reported)."""
     dataset = dataset_or_404(db, user, dataset_id, write=True)
     media = settings.media_path
-    path = await _save_upload(request, file, clip_store.dataset_dir(media, dataset.id) / "uploads", ".pkl")
+    path = await _save_upload(file, clip_store.dataset_dir(media, dataset.id) / "uploads", ".pkl")
     try:
         result = interchange.import_pickle(db, media, dataset, path.read_bytes(), fps=fps)
     except (UnsafePickle, ValueError) as exc:

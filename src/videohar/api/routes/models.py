@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -103,7 +103,6 @@ def active_model(
     "/models/import", status_code=201, response_model=ModelOut, responses={**errors(400, 401, 403, 422), **TOO_LARGE}
 )
 async def import_model(
-    request: Request,
     user: CurrentUser,
     db: DB,
     settings: SettingsDep,
@@ -122,7 +121,7 @@ async def import_model(
     would; a file without `videohar_spec` metadata needs the `spec` field."""
     if user.role == Role.viewer.value:
         raise HTTPException(403, "viewers cannot import models")
-    path = await _save_upload(request, file, settings.data_path / "tmp", ".onnx")
+    path = await _save_upload(file, settings.data_path / "tmp", ".onnx")
     try:
         data = path.read_bytes()
     finally:

@@ -12,13 +12,25 @@ const EDGES = [
 const COLORS = ["#3b9eff", "#3fb950", "#ffcc00", "#f85149", "#d2a8ff", "#ff9e3b"];
 const MIN_SCORE = 0.2;
 
+// Index of the last of the ascending `times` that is <= t (0 when t comes before them all).
+export function lastAtOrBefore(times, t) {
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (times[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 export function normalise(raw) {
   const frames = (raw?.frames || []).map((f) => ({
     t: Number(f.t ?? f.time ?? f.ts ?? 0) - Number(raw.t0 ?? 0),
     people: (f.people || f.tracks || f.persons || []).map((p) => ({ id: p.track_id ?? p.id ?? 0, keypoints: p.keypoints || [] })),
   }));
   frames.sort((a, b) => a.t - b.t);
-  return { width: raw?.width, height: raw?.height, frames };
+  return { width: raw?.width, height: raw?.height, frames, times: frames.map((f) => f.t) };
 }
 
 export class SkeletonOverlay {
@@ -43,15 +55,7 @@ export class SkeletonOverlay {
   }
 
   frameAt(t) {
-    const frames = this.data.frames;
-    let lo = 0;
-    let hi = frames.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (frames[mid].t <= t) lo = mid;
-      else hi = mid - 1;
-    }
-    return frames[lo];
+    return this.data.frames[lastAtOrBefore(this.data.times, t)];
   }
 
   tick() {

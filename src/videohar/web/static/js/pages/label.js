@@ -3,7 +3,7 @@
 import { del, get, patch, post } from "../lib/api.js";
 import { $, clear, empty, h } from "../lib/dom.js";
 import { label, pct } from "../lib/format.js";
-import { SkeletonOverlay } from "../lib/skeleton.js";
+import { SkeletonOverlay, lastAtOrBefore } from "../lib/skeleton.js";
 import { toast, toastError } from "../lib/toast.js";
 
 const params = new URLSearchParams(location.search);
@@ -23,15 +23,7 @@ let frameTimes = null;
 const timeOf = (frame) => (frameTimes ? frameTimes[frame] : frame / state.fps);
 function frameAtTime() {
   const t = video.currentTime + 1e-3;
-  if (!frameTimes) return clampFrame(Math.floor(t * state.fps));
-  let lo = 0;
-  let hi = frameTimes.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (frameTimes[mid] <= t) lo = mid;
-    else hi = mid - 1;
-  }
-  return clampFrame(lo);
+  return clampFrame(frameTimes ? lastAtOrBefore(frameTimes, t) : Math.floor(t * state.fps));
 }
 // While paused, the frame is the one stepped to, not one read back from the video's time: the video may end a
 // little before frames / fps (the clip's fps is rounded, recorded frames are unevenly spaced), so a seek to the
